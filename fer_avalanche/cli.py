@@ -1,0 +1,218 @@
+"""The ``fer-avalanche`` command line: a thin layer over the Python API.
+
+Commands:
+    fer-avalanche run [SCENARIO] [--out DIR] [--device auto|cpu|cuda] [--set key=value ...] [--resume]
+    fer-avalanche data check NAME ROOT [--json] [--label-space basic7|basic8] [--option key=value ...]
+    fer-avalanche report RUN_DIR
+    fer-avalanche list strategies|formats|domains|scenarios
+
+User mistakes (a bad scenario key, a missing folder, a corrupt checkpoint) print one ``error:`` line
+and exit with status 2; ``--debug`` shows the Python traceback instead.
+
+Example:
+    $ fer-avalanche run                              # the built-in synthetic demo
+    $ fer-avalanche run scenarios/paper.toml --set source.root=~/data/fer2013.csv --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fer_avalanche import __version__
+from fer_avalanche.errors import ConfigError, FERAvalancheError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="fer-avalanche",
+        description="Continual learning for cross-dataset facial expression recognition (Avalanche).",
+    )
+    parser.add_argument("--version", action="version", version=f"fer-avalanche {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario (default: the built-in synthetic demo)")
+    run.add_argument("scenario", nargs="?", help="scenario TOML file, or the name of a bundled one (demo)")
+    run.add_argument("--out", type=Path, help="run directory (default: runs/<name>-<time>)")
+    run.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario value, e.g. --set adapt.epochs=5 (repeatable)")
+    run.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    run.add_argument("--overwrite", action="store_true", help="allow writing into an existing run directory")
+    run.add_argument("--cache-dir", type=Path, help="decode cache and baseline checkpoints")
+    run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    data = sub.add_parser("data", help="dataset tools")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    check = data_sub.add_parser("check", help="load a dataset and report what was found")
+    check.add_argument("name", help="dataset format (see `fer-avalanche list formats`)")
+    check.add_argument("root", type=Path, help="the dataset's folder or file")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--label-space", default="basic7", help="basic7 (default) or basic8")
+    check.add_argument("--image-size", type=int, default=48)
+    check.add_argument("--face-crop", choices=("none", "center", "detect"))
+    check.add_argument("--skip-corrupt", action="store_true", help="skip unreadable files (counted)")
+    check.add_argument("--cache-dir", type=Path)
+    check.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                       help="format-specific setting, e.g. --option peak_frames=1 (repeatable)")
+
+    report = sub.add_parser("report", help="re-render tables and plots of a run directory")
+    report.add_argument("run_dir", type=Path)
+
+    lister = sub.add_parser("list", help="list registered strategies, dataset formats, synthetic domains")
+    lister.add_argument("what", choices=("strategies", "formats", "domains", "scenarios"))
+    return parser
+
+
+def _bundled_scenarios() -> dict[str, Path]:
+    folder = Path(__file__).resolve().parents[1] / "scenarios"  # the repository's scenarios/
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _scenario(arg: str | None, overrides: list[str]) -> Any:
+    from fer_avalanche.config import Scenario, load_scenario
+
+    if arg is None:
+        scenario = Scenario.demo()
+        return scenario.with_overrides(overrides) if overrides else scenario
+    path = Path(arg)
+    if not path.exists() and arg in _bundled_scenarios():
+        path = _bundled_scenarios()[arg]
+    return load_scenario(path, overrides)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario = _scenario(args.scenario, args.overrides)
+    from tqdm.auto import tqdm
+
+    from fer_avalanche.protocol import run_scenario
+
+    total = len(scenario.seeds) * (
+        len(scenario.targets) * len(scenario.strategies.names)
+        if scenario.mode == "pairwise"
+        else len(scenario.strategies.names)
+    )
+    bar = tqdm(total=total, desc=f"{scenario.name} cells", unit="cell", disable=args.quiet, position=0)
+
+    def done(row: dict[str, Any]) -> None:
+        bar.set_postfix_str(f"{row['strategy']} -> {row['target']}: MI={row['memory_integrity']:.3f}")
+        bar.update(1)
+
+    run = run_scenario(
+        scenario,
+        out=args.out,
+        device=args.device,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        cache_dir=args.cache_dir,
+        progress=not args.quiet,
+        tensorboard=not args.no_tensorboard,
+        on_cell_done=done,
+    )
+    bar.close()
+    table = run.run_dir / "results.md"
+    if table.exists():
+        print(table.read_text(encoding="utf-8"))
+    print(f"Run directory: {run.run_dir}")
+    print(f"TensorBoard:   tensorboard --logdir {run.run_dir / 'tb'}")
+    return 0
+
+
+def _parse_options(options: list[str]) -> dict[str, Any]:
+    import tomllib
+
+    out: dict[str, Any] = {}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {option!r}: expected key=value")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    from fer_avalanche.data.check import check_dataset, format_report
+
+    settings: dict[str, Any] = dict(
+        label_space=args.label_space, image_size=args.image_size, skip_corrupt=args.skip_corrupt,
+        **_parse_options(args.options),
+    )
+    if args.face_crop:
+        settings["face_crop"] = args.face_crop
+    if args.cache_dir:
+        settings["cache_dir"] = args.cache_dir
+    report = check_dataset(args.name, args.root, **settings)
+    print(json.dumps(report, default=str) if args.json else format_report(report))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from fer_avalanche.reporting import render_report
+
+    for path in render_report(args.run_dir):
+        print(path)
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "strategies":
+        from fer_avalanche.strategies.registry import get_strategy_spec, list_strategies
+
+        for name in list_strategies():
+            print(f"{name:16s} {get_strategy_spec(name).description}")
+    elif args.what == "formats":
+        from fer_avalanche.data.registry import get_format, list_formats
+
+        for name in list_formats():
+            print(f"{name:12s} {get_format(name).description}")
+    elif args.what == "domains":
+        from fer_avalanche.data.synthetic import list_domains
+
+        for name in list_domains():
+            print(name)
+    else:
+        for name, path in _bundled_scenarios().items():
+            print(f"{name:12s} {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fer-avalanche`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    if args.command == "data" and args.data_command is None:
+        parser.parse_args(["data", "--help"])
+    handlers = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data_check}
+    try:
+        return handlers[args.command](args)
+    except FERAvalancheError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("\ninterrupted; continue with the same command plus --resume --out RUN_DIR", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

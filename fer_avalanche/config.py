@@ -1,0 +1,446 @@
+"""Scenario settings: the dataclasses behind ``scenarios/*.toml`` and the ``--set key=value`` overrides.
+
+A scenario says which datasets to use (a source and one or more targets, each synthetic or a real
+dataset on disk with its split), the model, how the baseline is trained on the source, how targets are
+adapted, which strategies to compare, the protocol mode and the seeds. The same objects are the
+Python API's settings, so a script and a scenario file are interchangeable.
+
+Every key is checked: an unknown key is rejected with the closest valid one, a value of the wrong type
+or out of range names the key, the file and what was expected.
+
+Example:
+    >>> from fer_avalanche.config import Scenario
+    >>> scenario = Scenario.demo()
+    >>> scenario.source.name, [t.name for t in scenario.targets]
+    ('wild', ['lab-a', 'lab-b'])
+    >>> scenario = scenario.with_overrides(["adapt.epochs=2", "strategies.names=['ft-fc', 'fusion']"])
+    >>> scenario.adapt.epochs
+    2
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fer_avalanche.errors import ConfigError
+
+__all__ = [
+    "Scenario",
+    "DatasetSpec",
+    "SplitSpec",
+    "ModelSpec",
+    "TrainSpec",
+    "StrategiesSpec",
+    "load_scenario",
+    "scenario_to_toml",
+    "MODES",
+]
+
+MODES = ("pairwise", "sequential")
+
+
+@dataclass
+class SplitSpec:
+    """How a dataset is split: ``official`` (its own), ``fractions``, ``subject`` or ``kfold``."""
+
+    method: str = "official"
+    fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    seed: int = 0
+    k: int = 10
+    fold: int = 0
+    val_fraction: float = 0.1
+
+    def validate(self, where: str) -> None:
+        from fer_avalanche.data.splits import SPLIT_METHODS, check_fractions
+
+        _choice(self.method, SPLIT_METHODS, f"{where}.method")
+        try:
+            check_fractions(self.fractions)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.fractions: {exc}") from None
+        if self.k < 2 or not 0 <= self.fold < self.k:
+            raise ConfigError(f"{where}: need k >= 2 and 0 <= fold < k, got k={self.k}, fold={self.fold}")
+
+
+@dataclass
+class DatasetSpec:
+    """One dataset of the experiment.
+
+    ``format = "synthetic"`` draws an embedded synthetic domain (``domain``, default ``name``; ``n``
+    samples); any other format is a registered loader reading ``root``. ``max_train`` caps the number
+    of training samples (seeded, stratified by class) for quick runs on real data.
+    """
+
+    name: str = ""
+    format: str = "synthetic"
+    root: str | None = None
+    domain: str | None = None
+    n: int | None = None
+    seed: int = 0
+    face_crop: str | None = None
+    skip_corrupt: bool = False
+    max_train: int | None = None
+    split: SplitSpec = field(default_factory=SplitSpec)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        if not self.name:
+            raise ConfigError(f"{where}.name: every dataset needs a name")
+        if self.format != "synthetic" and not self.root:
+            raise ConfigError(
+                f"{where}.root: dataset {self.name!r} (format {self.format!r}) needs a data root; "
+                f"set it in the scenario file or with --set {where}.root=/path/to/{self.name}"
+            )
+        if self.n is not None and self.n < 7:
+            raise ConfigError(f"{where}.n must be >= 7, got {self.n}")
+        if self.max_train is not None and self.max_train < 7:
+            raise ConfigError(f"{where}.max_train must be >= 7, got {self.max_train}")
+        self.split.validate(f"{where}.split")
+
+
+@dataclass
+class ModelSpec:
+    """The CNN (:class:`fer_avalanche.models.FERNet`)."""
+
+    width: int = 32
+    blocks: int = 3
+    hidden: int | None = None
+    dropout: float = 0.25
+
+    def validate(self, where: str) -> None:
+        _range(self.width, 1, 1024, f"{where}.width")
+        _range(self.blocks, 2, 5, f"{where}.blocks")
+        _range(self.dropout, 0.0, 0.9, f"{where}.dropout")
+
+
+@dataclass
+class TrainSpec:
+    """Optimisation settings (used for the baseline on the source, and for adaptation)."""
+
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 64
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    augment: bool = True
+
+    def validate(self, where: str) -> None:
+        _range(self.epochs, 0, 10_000, f"{where}.epochs")
+        _range(self.lr, 1e-8, 10.0, f"{where}.lr")
+        _range(self.batch_size, 1, 65_536, f"{where}.batch_size")
+        _choice(self.optimizer, ("adam", "sgd", "adamw"), f"{where}.optimizer")
+        _range(self.weight_decay, 0.0, 1.0, f"{where}.weight_decay")
+
+
+@dataclass
+class StrategiesSpec:
+    """Which strategies to compare, and per-strategy options (``options.<name>.<option>``).
+
+    Per-strategy options may also override ``epochs``, ``lr`` and ``batch_size`` of ``adapt``.
+    """
+
+    names: list[str] = field(default_factory=lambda: ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "fusion"])
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        from fer_avalanche.strategies.registry import get_strategy_spec
+
+        if not self.names:
+            raise ConfigError(f"{where}.names: list at least one strategy")
+        for name in self.names:
+            try:
+                get_strategy_spec(name)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}.names: {exc}") from None
+        for name in self.options:
+            if name not in self.names:
+                raise ConfigError(f"{where}.options.{name}: strategy {name!r} is not in {where}.names")
+
+
+@dataclass
+class Scenario:
+    """A whole experiment: datasets, model, training, strategies, protocol mode and seeds."""
+
+    name: str = "experiment"
+    description: str = ""
+    mode: str = "pairwise"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    label_space: str = "basic7"
+    image_size: int = 48
+    source: DatasetSpec = field(default_factory=DatasetSpec)
+    targets: list[DatasetSpec] = field(default_factory=list)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    adapt: TrainSpec = field(default_factory=lambda: TrainSpec(epochs=10, batch_size=32))
+    strategies: StrategiesSpec = field(default_factory=StrategiesSpec)
+    eval_batch_size: int = 512
+    amp: bool = True
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], origin: str = "scenario") -> Scenario:
+        """Build and validate from a plain dict (a parsed TOML file); ``origin`` names it in errors."""
+        try:
+            scenario = _build(cls, raw, "")
+            scenario.validate()
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+        return scenario
+
+    @classmethod
+    def demo(cls) -> Scenario:
+        """The built-in demo (synthetic source ``wild`` -> targets ``lab-a`` and ``lab-b``), CPU-sized.
+
+        ``scenarios/demo.toml`` holds the same settings.
+        """
+        return cls.from_dict(copy.deepcopy(DEMO), "built-in demo")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (TOML/JSON-ready; ``None`` values dropped)."""
+        return _drop_none(dataclasses.asdict(self))
+
+    def with_overrides(self, assignments: list[str], origin: str = "--set") -> Scenario:
+        """A copy with ``key=value`` overrides applied (dotted keys; values in TOML syntax).
+
+        Targets are addressed by name or index: ``targets.jaffe.root=/data/jaffe``,
+        ``targets.0.split.method=subject``. Unquoted values that are not valid TOML are taken as strings.
+        """
+        raw = self.to_dict()
+        for assignment in assignments:
+            key, sep, value = assignment.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"{origin} {assignment!r}: expected key=value, e.g. adapt.epochs=5")
+            _assign(raw, key.strip().split("."), _parse_value(value.strip()), f"{origin} {key.strip()}")
+        return Scenario.from_dict(raw, f"{origin} overrides")
+
+    # -------------------------------------------------------------- validate
+    def validate(self) -> None:
+        """Check every value; raise :class:`ConfigError` naming the key."""
+        _choice(self.mode, MODES, "mode")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError("seeds: list one or more distinct integers")
+        from fer_avalanche.labels import get_label_space
+
+        get_label_space(self.label_space)
+        _range(self.image_size, 16, 256, "image_size")
+        if self.image_size % 2 ** self.model.blocks:
+            raise ConfigError(f"image_size {self.image_size} must be divisible by 2**model.blocks")
+        _range(self.eval_batch_size, 1, 65_536, "eval_batch_size")
+        self.source.validate("source")
+        if not self.targets:
+            raise ConfigError("targets: list at least one target dataset ([[targets]] tables)")
+        for i, target in enumerate(self.targets):
+            target.validate(f"targets.{i}")
+        names = [self.source.name] + [t.name for t in self.targets]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"dataset names must be unique, got {names}")
+        self.model.validate("model")
+        self.train.validate("train")
+        self.adapt.validate("adapt")
+        self.strategies.validate("strategies")
+
+    @property
+    def datasets(self) -> list[DatasetSpec]:
+        """Source first, then the targets."""
+        return [self.source, *self.targets]
+
+
+# --------------------------------------------------------------------- TOML
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read a scenario TOML file (and apply ``key=value`` overrides).
+
+    Raises:
+        ConfigError: missing file, TOML syntax error (with line), unknown key, bad value; the message
+            names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: scenario file not found")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    raw.setdefault("name", path.stem)
+    scenario = Scenario.from_dict(raw, str(path))
+    return scenario.with_overrides(overrides, f"{path} --set") if overrides else scenario
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """The scenario as TOML text (what a run directory records as ``scenario.toml``)."""
+    lines: list[str] = []
+    _toml_table(scenario.to_dict(), [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("-", "").replace("_", "").isalnum() else _toml_value(k)
+
+
+def _toml_table(d: dict[str, Any], prefix: list[str], lines: list[str]) -> None:
+    scalars = {k: v for k, v in d.items() if not isinstance(v, dict) and not _is_table_list(v)}
+    for k, v in scalars.items():
+        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for k, v in d.items():
+        if isinstance(v, dict):
+            lines.append(f"\n[{'.'.join(_toml_key(p) for p in [*prefix, k])}]")
+            _toml_table(v, [*prefix, k], lines)
+        elif _is_table_list(v):
+            for item in v:
+                lines.append(f"\n[[{'.'.join(_toml_key(p) for p in [*prefix, k])}]]")
+                _toml_table(item, [*prefix, k], lines)
+
+
+def _is_table_list(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+# ------------------------------------------------------------- validation
+def _range(value: Any, lo: float, hi: float, key: str) -> None:
+    if not lo <= value <= hi:
+        raise ConfigError(f"{key} must be in [{lo}, {hi}], got {value!r}")
+
+
+def _choice(value: Any, choices: tuple[str, ...], key: str) -> None:
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}{hint}")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a table, got {type(value).__name__} {value!r}")
+        return _build(tp, value, key)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, got {type(value).__name__} {value!r}")
+        return [_coerce(v, item_tp, f"{key}.{i}") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a table, got {type(value).__name__} {value!r}")
+        return copy.deepcopy(value)
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool) or not isinstance(value, tp):
+        raise ConfigError(f"{key} must be {_type_name(tp)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in raw.items():
+        full = f"{where}.{key}" if where else key
+        if key not in fields:
+            close = difflib.get_close_matches(key, sorted(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown key {full!r}{hint} (valid keys: {', '.join(sorted(fields))})")
+        kwargs[key] = _coerce(value, hints[key], full)
+    return cls(**kwargs)
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> None:
+    node: Any = raw
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, list):
+            index = next((j for j, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part), None)
+            if index is None and part.isdigit() and int(part) < len(node):
+                index = int(part)
+            if index is None:
+                names = [item.get("name") for item in node if isinstance(item, dict)]
+                raise ConfigError(f"{where}: no entry {part!r} (by name: {names}, or index 0..{len(node) - 1})")
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"{where}: {'.'.join(path[:i])} is a value, not a table")
+
+
+#: The built-in demo scenario (``scenarios/demo.toml`` is the same, as a file to copy and edit).
+DEMO: dict[str, Any] = {
+    "name": "demo",
+    "description": "Synthetic in-the-wild source -> two posed-lab targets: the paper's question in minutes on a CPU.",
+    "mode": "pairwise",
+    "seeds": [0],
+    "source": {"name": "wild", "format": "synthetic", "domain": "wild", "n": 5000},
+    "targets": [
+        {"name": "lab-a", "format": "synthetic", "domain": "lab-a", "n": 700},
+        {"name": "lab-b", "format": "synthetic", "domain": "lab-b", "n": 700},
+    ],
+    "model": {"width": 8},
+    "train": {"epochs": 6, "lr": 2e-3, "batch_size": 64},
+    "adapt": {"epochs": 8, "lr": 1e-3, "batch_size": 32},
+    "strategies": {
+        "names": ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay", "lwf"],
+        "options": {"fusion": {"epochs": 2}, "replay": {"mem_size": 500}},
+    },
+}

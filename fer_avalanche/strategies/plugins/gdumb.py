@@ -1,0 +1,41 @@
+"""GDumb without Avalanche's deprecation noise.
+
+Avalanche 0.6's ``GDumbPlugin`` updates its buffer through ``storage_policy.update`` which its own
+code has deprecated, so every training experience prints a ``DeprecationWarning`` that cannot be
+filtered (Avalanche's ``deprecated`` decorator forces it on). This subclass calls the replacement,
+``post_adapt``, which does the same update; everything else is Avalanche's GDumb.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fer_avalanche.errors import ConfigError
+from fer_avalanche.utils import quiet_third_party
+
+with quiet_third_party():
+    from avalanche.training.plugins import GDumbPlugin as _AvalancheGDumb
+
+__all__ = ["GDumbPlugin"]
+
+
+class GDumbPlugin(_AvalancheGDumb):
+    """Avalanche's GDumb (retrain from the initial model on a class-balanced memory each experience).
+
+    Args:
+        mem_size: memory size (>= 1).
+
+    Example:
+        >>> from fer_avalanche.strategies.plugins import GDumbPlugin
+        >>> GDumbPlugin(mem_size=200).mem_size
+        200
+    """
+
+    def __init__(self, mem_size: int = 200) -> None:
+        if not isinstance(mem_size, int) or isinstance(mem_size, bool) or mem_size < 1:
+            raise ConfigError(f"GDumb mem_size must be an int >= 1, got {mem_size!r}")
+        super().__init__(mem_size=mem_size)
+
+    def after_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+        self.storage_policy.post_adapt(strategy, strategy.experience)
+        strategy.adapted_dataset = self.storage_policy.buffer

@@ -1,0 +1,34 @@
+"""The speed benchmarks run and print what they promise (tiny sizes; nothing here asserts a speed)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RATIO = re.compile(r"ratio=\d+(\.\d+)?$")
+
+
+@pytest.mark.slow
+def test_run_all_smoke_prints_one_ratio_per_comparison_then_the_device() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run_all.py"), "--quick", "--smoke", "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("device: cpu ("), lines
+    body = lines[:-1]
+    for prefix in ("training", "data pipeline", "eval", "fer2013 load"):
+        assert any(line.startswith(prefix) for line in body), f"no {prefix!r} line in {body}"
+    # training, eval: >= 1 line; data pipeline: workers 0 and 2; fer2013 (a tiny generated CSV in smoke)
+    assert len(body) >= 5, body
+    for line in body:
+        assert RATIO.search(line), f"line does not end with ratio=<number>: {line!r}"

@@ -1,0 +1,132 @@
+"""End-to-end: the protocol runner on tiny synthetic data, its run directory, reuse and resume."""
+
+import json
+
+import pytest
+
+from fer_avalanche.config import Scenario
+from fer_avalanche.protocol import TIMING_KEYS, run_scenario
+
+pytestmark = pytest.mark.slow
+
+TINY = [
+    "source.n=420",
+    "targets.lab-a.n=140",
+    "targets.lab-b.n=140",
+    "model.width=4",
+    "train.epochs=1",
+    "adapt.epochs=1",
+    "eval_batch_size=256",
+]
+
+
+def tiny(*extra: str) -> Scenario:
+    return Scenario.demo().with_overrides([*TINY, *extra])
+
+
+def comparable(results):
+    rows = [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in results["rows"]]
+    return {"baseline": results["baseline"]["acc"], "rows": rows, "sequences": results["sequences"]}
+
+
+@pytest.fixture(scope="module")
+def pairwise_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pairwise")
+    scenario = tiny("strategies.names=['baseline','ft-fc','fusion','replay']", "strategies.options={}")
+    run = run_scenario(scenario, out=root / "run", device="cpu", cache_dir=root / "cache")
+    return scenario, run, root
+
+
+def test_results_json_has_the_documented_schema(pairwise_run):
+    _, run, _ = pairwise_run
+    results = json.loads((run.run_dir / "results.json").read_text())
+    assert results["baseline"]["source"] == "wild"
+    assert set(results["baseline"]["acc"]) == {"wild", "lab-a", "lab-b"}
+    assert len(results["rows"]) == 2 * 4
+    for row in results["rows"]:
+        assert {
+            "strategy",
+            "target",
+            "acc",
+            "macro_f1",
+            "memory_integrity",
+            "source_drop",
+            "target_gain",
+        } <= set(row)
+        assert all(0.0 <= v <= 1.0 for v in row["acc"].values())
+        assert row["memory_integrity"] == pytest.approx(
+            row["acc"]["wild"] / results["baseline"]["acc"]["wild"]
+        )
+        assert row["source_drop"] == pytest.approx(results["baseline"]["acc"]["wild"] - row["acc"]["wild"])
+        assert row["target_gain"] == pytest.approx(
+            row["acc"][row["target"]] - results["baseline"]["acc"][row["target"]]
+        )
+
+
+def test_baseline_strategy_reproduces_the_baseline(pairwise_run):
+    _, run, _ = pairwise_run
+    base = run.results["baseline"]["acc"]
+    for row in run.results["rows"]:
+        if row["strategy"] == "baseline":
+            assert row["acc"] == pytest.approx(base)
+            assert row["memory_integrity"] == pytest.approx(1.0)
+
+
+def test_run_directory_is_complete(pairwise_run):
+    _, run, _ = pairwise_run
+    for name in (
+        "scenario.toml",
+        "environment.json",
+        "datasets.json",
+        "results.json",
+        "results.csv",
+        "results.md",
+        "tradeoff.png",
+        "accuracy_matrix.png",
+    ):
+        assert (run.run_dir / name).is_file(), name
+    assert any((run.run_dir / "tb").rglob("events.out.tfevents.*"))
+    env = json.loads((run.run_dir / "environment.json").read_text())
+    assert env["device"] == "cpu" and env["seeds"] == [0]
+
+
+def test_baseline_checkpoint_is_reused_and_gives_identical_results(pairwise_run):
+    scenario, run, root = pairwise_run
+    assert run.results["baseline"]["per_seed"]["0"]["reused"] is False
+    again = run_scenario(scenario, out=root / "again", device="cpu", cache_dir=root / "cache")
+    assert again.results["baseline"]["per_seed"]["0"]["reused"] is True
+    assert comparable(again.results) == comparable(run.results)
+
+
+def test_existing_run_directory_is_not_overwritten(pairwise_run):
+    from fer_avalanche.errors import ConfigError
+
+    scenario, run, root = pairwise_run
+    before = (run.run_dir / "results.json").read_bytes()
+    with pytest.raises(ConfigError, match="already exists"):
+        run_scenario(scenario, out=run.run_dir, device="cpu", cache_dir=root / "cache")
+    assert (run.run_dir / "results.json").read_bytes() == before
+
+
+def test_resume_recomputes_only_missing_cells(pairwise_run):
+    scenario, run, root = pairwise_run
+    cells = sorted((run.run_dir / "cells").glob("*.json"))
+    assert len(cells) == 8
+    victim = run.run_dir / "cells" / "fusion__lab-b__s0.json"
+    kept = {p.name: p.stat().st_mtime_ns for p in cells if p != victim}
+    victim.unlink()
+    resumed = run_scenario(scenario, out=run.run_dir, device="cpu", cache_dir=root / "cache", resume=True)
+    assert victim.exists()
+    assert {p.name: p.stat().st_mtime_ns for p in cells if p != victim} == kept
+    assert comparable(resumed.results) == comparable(run.results)
+
+
+def test_sequential_mode_records_an_accuracy_matrix(tmp_path):
+    scenario = tiny("mode='sequential'", "strategies.names=['naive','ft-fc']", "strategies.options={}")
+    run = run_scenario(scenario, out=tmp_path / "seq", device="cpu", cache_dir=tmp_path / "cache")
+    assert len(run.results["sequences"]) == 2
+    seq = run.results["sequences"][0]
+    assert seq["order"] == ["wild", "lab-a", "lab-b"]
+    assert len(seq["matrix"]) == 3 and all(len(r) == 3 for r in seq["matrix"])
+    assert seq["matrix"][0] == pytest.approx([run.results["baseline"]["acc"][d] for d in seq["order"]])
+    assert seq["average_accuracy"] == pytest.approx(sum(seq["matrix"][-1]) / 3)

@@ -1,0 +1,91 @@
+"""A run killed with SIGKILL partway and resumed gives the results of an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fer_avalanche.config import Scenario, scenario_to_toml
+from fer_avalanche.protocol import TIMING_KEYS
+
+pytestmark = pytest.mark.slow
+
+
+def _comparable(run_dir):
+    results = json.loads((run_dir / "results.json").read_text())
+    rows = [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in results["rows"]]
+    return results["baseline"]["acc"], rows
+
+
+def _cmd(scenario, out, cache, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "fer_avalanche.cli",
+        "run",
+        str(scenario),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--no-tensorboard",
+        *extra,
+    ]
+
+
+def test_sigkilled_run_resumes_to_identical_results(tmp_path):
+    scenario = Scenario.demo().with_overrides(
+        [
+            "source.n=350",
+            "targets.lab-a.n=140",
+            "targets.lab-b.n=140",
+            "model.width=4",
+            "train.epochs=1",
+            "adapt.epochs=2",
+            "strategies.names=['ft-fc','retrain','replay','fusion']",
+            "strategies.options={}",
+        ]
+    )
+    path = tmp_path / "tiny.toml"
+    path.write_text(scenario_to_toml(scenario))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+
+    reference = tmp_path / "reference"
+    subprocess.run(_cmd(path, reference, tmp_path / "cache-ref"), check=True, env=env, capture_output=True)
+
+    victim = tmp_path / "victim"
+    proc = subprocess.Popen(
+        _cmd(path, victim, tmp_path / "cache-victim"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list((victim / "cells").glob("*.json"))) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list((victim / "cells").glob("*.json")))
+    assert 2 <= done < 8 and not (victim / "results.json").exists()
+
+    rerun = subprocess.run(
+        _cmd(path, victim, tmp_path / "cache-victim"), env=env, capture_output=True, text=True
+    )
+    assert rerun.returncode == 2 and "--resume" in rerun.stderr  # an unfinished run is never overwritten
+
+    resumed = subprocess.run(
+        _cmd(path, victim, tmp_path / "cache-victim", "--resume"), env=env, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert _comparable(victim) == _comparable(reference)
+    assert not list(victim.rglob("*.tmp"))  # no temporary file left behind
