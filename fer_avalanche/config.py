@@ -160,9 +160,21 @@ class StrategiesSpec:
                 get_strategy_spec(name)
             except ConfigError as exc:
                 raise ConfigError(f"{where}.names: {exc}") from None
-        for name in self.options:
-            if name not in self.names:
-                raise ConfigError(f"{where}.options.{name}: strategy {name!r} is not in {where}.names")
+        for name, options in self.options.items():  # options of unlisted strategies are kept, unused
+            try:
+                spec = get_strategy_spec(name)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}.options.{name}: {exc}") from None
+            if not isinstance(options, dict):
+                raise ConfigError(f"{where}.options.{name} must be a table, got {options!r}")
+            valid = {"epochs", "lr", "batch_size", *spec.options}
+            for key in options:
+                if key not in valid:
+                    close = difflib.get_close_matches(key, sorted(valid), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise ConfigError(
+                        f"unknown key '{where}.options.{name}.{key}'{hint} (valid: {', '.join(sorted(valid))})"
+                    )
 
 
 @dataclass

@@ -190,6 +190,13 @@ class Runner:
         self.cells_dir = run_dir / "cells"
         self.datasets: list[FERData] = []
         self.benchmark: Any = None
+        self._loggers: list[Any] = []
+
+    def _close_loggers(self) -> None:
+        from fer_avalanche.metrics import close_loggers
+
+        close_loggers(self._loggers)
+        self._loggers.clear()
 
     # ---------------------------------------------------------------- setup
     def prepare(self) -> None:
@@ -224,6 +231,7 @@ class Runner:
 
         tb_dir = self.run_dir.joinpath("tb", *tb_parts) if (self.tensorboard and tb_parts) else None
         loggers = make_loggers(tb_dir, interactive=self.progress)
+        self._loggers.extend(loggers)
         return make_evaluator(
             len(self.label_names),
             self.label_names,
@@ -296,6 +304,7 @@ class Runner:
     def baseline(self, seed: int) -> tuple[FERNet, dict[str, Any], dict[str, Any]]:
         """The source-trained model for ``seed`` (trained once, then loaded) and its evaluation."""
         path = self.cache_dir / "baselines" / f"{self.names[0]}-{self.baseline_key(seed)}.pt"
+        seed_everything(_stable_seed("baseline", seed))  # before init: the weights depend on it
         model = self.new_model()
         info: dict[str, Any] = {"checkpoint": str(path)}
         if path.exists():
@@ -303,9 +312,9 @@ class Runner:
             info["reused"] = True
             info["train_time_s"] = 0.0
         else:
-            seed_everything(_stable_seed("baseline", seed))
             evaluator, _ = self._evaluator(["baseline", f"seed{seed}"])
             strategy = self._strategy("naive", model, seed, self.scenario.train, evaluator, {})
+            seed_everything(_stable_seed("baseline-train", seed))  # whatever building the strategy drew
             start = time.perf_counter()
             strategy.train(self.benchmark.train_stream[0], eval_streams=[])
             info["train_time_s"] = time.perf_counter() - start
@@ -315,6 +324,7 @@ class Runner:
         evaluator, fer_metrics = self._evaluator(None)
         strategy = self._strategy("baseline", copy.deepcopy(model), seed, self.scenario.adapt, evaluator, {})
         evaluation = self._evaluate(strategy, fer_metrics)
+        self._close_loggers()
         return model, evaluation, info
 
     # ----------------------------------------------------------------- cells
@@ -339,20 +349,26 @@ class Runner:
         options = self.scenario.strategies.options.get(name, {})
         strategy = self._strategy(name, copy.deepcopy(model), seed, self.scenario.adapt, evaluator, options)
         source_exp = self.benchmark.train_stream[0]
+        seed_everything(_stable_seed(name, *step_targets, seed))  # whatever building the strategy drew
         if getattr(spec, "warm_start", None) is not None:
             with quiet_third_party():
                 spec.warm_start(strategy, source_exp)
         evaluations, train_time = [], 0.0
-        for t in step_targets:
+        for step, t in enumerate(step_targets):
             exp = self.benchmark.train_stream[t]
+            if spec.trains == "joint" and step > 0:
+                # Avalanche's JointTraining trains once: each step is a new joint model on all data so far
+                strategy = self._strategy(name, copy.deepcopy(model), seed, self.scenario.adapt, evaluator, options)
             start = time.perf_counter()
             with quiet_third_party():
                 if spec.trains == "target":
                     strategy.train(exp, eval_streams=[])
                 elif spec.trains == "joint":
-                    strategy.train([source_exp, exp], eval_streams=[])
+                    strategy.train([source_exp, *(self.benchmark.train_stream[i] for i in step_targets[: step + 1])],
+                                   eval_streams=[])
             train_time += time.perf_counter() - start
             evaluations.append(self._evaluate(strategy, fer_metrics))
+        self._close_loggers()
         return evaluations, train_time
 
     def _row(self, strategy: str, target: str, seed: int, evaluation: dict[str, Any],

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_avalanche.data.ferdata import SPLITS
-from fer_avalanche.data.registry import get_format
+from fer_avalanche.data.registry import get_format, load_dataset
 
 __all__ = ["check_dataset", "format_report"]
 
@@ -55,7 +55,7 @@ def check_dataset(name: str, root: str | Path, **settings: Any) -> dict[str, Any
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = info.loader(path, **settings)
+        data = load_dataset(info.name, path, **settings)
     seconds = time.perf_counter() - start
     prov = data.provenance
     messages = list(dict.fromkeys(str(w.message) for w in caught))

@@ -402,7 +402,7 @@ def _draw_canonical(p: FaceParams, size: int) -> tuple[torch.Tensor, torch.Tenso
     _lerp_(im, 0.07, glasses)
 
     # ---- middle band: cheeks, nose, wrinkles, nasolabial folds
-    rows = _rows(size, -0.2, 0.75)
+    rows = _rows(size, -0.3, 0.75)
     y = y_all[:, rows]
     im, fc = img[:, rows], face[:, rows]
     cheek = _c(p.cheek_raise).clamp(min=0.0)

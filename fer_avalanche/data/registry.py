@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,4 +103,15 @@ def load_dataset(name: str, root: str | Path, **settings: Any) -> FERData:
     ``skip_corrupt`` (False: a corrupt file is an error; True: skipped, counted and warned),
     ``cache_dir`` (where decoded arrays are cached) and ``use_cache`` (True).
     """
-    return get_format(name).loader(Path(root).expanduser(), **settings)
+    info = get_format(name)
+    params = inspect.signature(info.loader).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        valid = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        for key in settings:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"dataset format {info.name!r} has no setting {key!r}{hint}; valid: {', '.join(valid)}"
+                )
+    return info.loader(Path(root).expanduser(), **settings)

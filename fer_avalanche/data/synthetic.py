@@ -19,22 +19,31 @@ adapting to a target erodes the source: the paper's memory-integrity problem, in
 | `lab-b` | TFEID / MUG | 900 | 30 | posed studio, bright background, large faces, side light | balanced |
 | `lab-c` | CK+ | 1,200 | 100 | posed peak frames, tight crop, high contrast | CK+-like |
 
-- `wild` (source): random in-plane rotation, yaw-like squash and feature shift, scale and translation
-  jitter, lighting gradients, contrast and brightness changes, Gaussian noise, blur, sunglasses and
-  hand/bar occluders, textured backgrounds; many persons, natural-strength expressions; class shares of
-  FER2013 train (angry .14, disgust .015, fear .14, happy .25, sad .17, surprise .11, neutral .175).
-- `lab-a`: round faces, long dark hair with a fringe; subtle mouths and strong brows; fear is posed
-  with a round open mouth (close to the source's surprise), sad with a flat mouth.
-- `lab-b`: light short hair, thin brows; strong expressions with the studio's own habits: closed-mouth
-  smiles, angry with bared teeth, disgust without nose wrinkle and with lowered brows (close to the
-  source's anger), fear with a stretched closed mouth, sad with lowered brows.
-- `lab-c`: textbook (FACS-like) expressions at peak intensity, the face filling the frame.
+- `wild` (source, FER2013: web images of many people, faces found by a detector): random in-plane
+  rotation, yaw-like squash and feature shift, scale and translation jitter, lighting gradients,
+  contrast and brightness changes, Gaussian noise, blur, sunglasses and hand/bar occluders, textured
+  backgrounds; natural-strength expressions; class shares of FER2013 train (angry .14, disgust .015,
+  fear .14, happy .25, sad .17, surprise .11, neutral .175).
+- `lab-a` (JAFFE: 10 Japanese women posing in one lab): frontal and clean, dark background, smaller
+  faces set low in the frame with hair and shoulders, round faces, long dark hair with a fringe; subtle
+  mouths and strong brows; fear posed with a round open mouth (close to the source's surprise), sad with
+  a flat mouth: the cultural display differences reported for JAFFE.
+- `lab-b` (TFEID / MUG: studio sessions of tens of posers): bright background, large faces set high in
+  the frame, side light, light short hair, thin brows; strong expressions with the studio's own habits:
+  closed-mouth smiles, angry with bared teeth, disgust without nose wrinkle and with lowered brows
+  (close to the source's anger), fear with a stretched closed mouth, surprise with a half-open mouth,
+  sad with lowered brows, a neutral face that smiles slightly.
+- `lab-c` (CK+: peak frames of ~100 posers, usually cropped tight): textbook (FACS-like) expressions at
+  peak intensity, the face filling the frame, high contrast, slight camera noise.
 
 Every domain is deterministic from its seed (same seed: bit-identical images), carries subject ids
 (identities), and comes split train/val/test (stratified, 80/10/10 by default). Expressions are
 distinguishable but not trivially: intensities vary per person and per image and overlap between
-classes (a faint smile is close to neutral, fear close to surprise), so a small CNN reaches roughly
-70-90% within a domain, not 100%.
+classes (a faint smile is close to neutral, fear close to surprise), so no small CNN gets them all.
+Measured with ``make_model(width=16)``, Adam 1e-3, batch 64 (the budget of
+``tests/data/test_synthetic.py``, seeds 0-3): `wild` 0.59-0.74 after 3 epochs on 2,450 images, but only
+0.20-0.56 zero-shot on the lab targets; a copy retrained (all layers, 8 epochs on 420 images) reaches
+0.48-0.65 on `lab-a`, 0.78-0.88 on `lab-b`, while its `wild` accuracy falls by 0.12-0.29.
 
 Example:
     >>> from fer_avalanche.data.synthetic import list_domains, make_domain
@@ -67,6 +76,7 @@ __all__ = [
     "PROTOTYPES",
     "FER2013_PRIOR",
     "CKPLUS_PRIOR",
+    "BASE_SHAPE",
     "list_domains",
     "get_domain",
     "make_domain",
@@ -137,7 +147,7 @@ class DomainStyle:
         display_rules: ``(expression, action, delta)`` additions to prototypes (the domain's own way of
             showing an expression).
         rotation_deg, yaw, shift: sd of in-plane rotation (degrees), of the sideways feature shift and
-            of the translation (image units).
+            of the translation (image units); ``offset``: mean ``(x, y)`` translation (the crop habit).
         scale: ``(mean, sd)`` of face scale (1.0 = canonical; larger = tighter crop).
         squash: sd of the horizontal squash of a turned head.
         bg_level: ``(mean, sd)`` of background grey; ``bg_gradient`` sd of its slope.
@@ -164,6 +174,7 @@ class DomainStyle:
     rotation_deg: float = 0.0
     yaw: float = 0.0
     shift: float = 0.02
+    offset: tuple[float, float] = (0.0, 0.0)
     scale: tuple[float, float] = (1.15, 0.03)
     squash: float = 0.0
     bg_level: tuple[float, float] = (0.5, 0.05)
@@ -206,30 +217,30 @@ DOMAINS: dict[str, DomainStyle] = {
             n_identities=2000,
             class_probs=FER2013_PRIOR,
             shape=(("skin", 0.58, 0.14), ("hair_volume", 0.55, 0.25), ("hair_length", 0.1, 0.35)),
-            intensity=(0.9, 0.25),
+            intensity=(1.0, 0.25),
             intensity_jitter=0.2,
             expression_noise=0.15,
             idiosyncrasy=0.15,
-            rotation_deg=8.0,
+            rotation_deg=6.0,
             yaw=0.05,
             shift=0.06,
             scale=(1.35, 0.09),
             squash=0.06,
             bg_level=(0.45, 0.15),
             bg_gradient=0.15,
-            clutter=(0.7, 0.1),
+            clutter=(0.6, 0.08),
             light=(0.0, 0.15),
             brightness=0.08,
             contrast=(1.0, 0.15),
-            blur=(0.4, 1.2),
-            noise=(2.0, 9.0),
+            blur=(0.3, 1.0),
+            noise=(2.0, 7.0),
             sunglasses=0.04,
-            occlusion=0.1,
+            occlusion=0.08,
         ),
         DomainStyle(
             name="lab-a",
             mimics="JAFFE",
-            summary="posed lab, frontal, dark background, 10 posers with long dark hair; subtle mouths",
+            summary="posed lab, frontal, dark background, small faces, long dark hair; subtle mouths",
             default_n=700,
             n_identities=10,
             shape=(
@@ -255,6 +266,7 @@ DOMAINS: dict[str, DomainStyle] = {
                 ("happy", "mouth_open", -0.2),
             ),
             scale=(1.05, 0.02),
+            offset=(0.0, 0.08),
             bg_level=(0.15, 0.03),
             noise=(1.0, 2.0),
         ),
@@ -298,6 +310,7 @@ DOMAINS: dict[str, DomainStyle] = {
             ),
             scale=(1.7, 0.03),
             shift=0.03,
+            offset=(0.0, -0.12),
             bg_level=(0.85, 0.04),
             light=(0.3, 0.04),
             noise=(1.0, 3.0),
@@ -416,8 +429,8 @@ def sample_face_params(
     values["feature_dx"] = np.clip(normal(style.yaw), -0.15, 0.15)
     values["squash"] = 1.0 - np.abs(normal(style.squash)).clip(max=0.3)
     values["scale"] = np.clip(normal(style.scale[1], style.scale[0]), 0.7, 2.0)
-    values["shift_x"] = normal(style.shift)
-    values["shift_y"] = normal(style.shift)
+    values["shift_x"] = normal(style.shift, style.offset[0])
+    values["shift_y"] = normal(style.shift, style.offset[1])
     values["bg_level"] = np.clip(normal(style.bg_level[1], style.bg_level[0]), 0.0, 1.0)
     values["bg_grad_x"] = normal(style.bg_gradient)
     values["bg_grad_y"] = normal(style.bg_gradient)
@@ -465,7 +478,7 @@ def make_domain(
     Example:
         >>> data = make_domain("wild", n=700, seed=1)
         >>> data.name, len(data), data.counts()
-        ('synth-wild', 700, {'train': 560, 'val': 70, 'test': 70})
+        ('synth-wild', 700, {'train': 559, 'val': 71, 'test': 70})
     """
     style = get_domain(name)
     if n is None:
