@@ -443,14 +443,14 @@ DEMO: dict[str, Any] = {
     "description": "Synthetic in-the-wild source -> two posed-lab targets: the paper's question in minutes on a CPU.",
     "mode": "pairwise",
     "seeds": [0],
-    "source": {"name": "wild", "format": "synthetic", "domain": "wild", "n": 5000},
+    "source": {"name": "wild", "format": "synthetic", "domain": "wild", "n": 4000},
     "targets": [
-        {"name": "lab-a", "format": "synthetic", "domain": "lab-a", "n": 700},
-        {"name": "lab-b", "format": "synthetic", "domain": "lab-b", "n": 700},
+        {"name": "lab-a", "format": "synthetic", "domain": "lab-a", "n": 600},
+        {"name": "lab-b", "format": "synthetic", "domain": "lab-b", "n": 600},
     ],
     "model": {"width": 8},
     "train": {"epochs": 6, "lr": 2e-3, "batch_size": 64},
-    "adapt": {"epochs": 8, "lr": 1e-3, "batch_size": 32},
+    "adapt": {"epochs": 6, "lr": 1e-3, "batch_size": 32},
     "strategies": {
         "names": ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay", "lwf"],
         "options": {"fusion": {"epochs": 2}, "replay": {"mem_size": 500}},

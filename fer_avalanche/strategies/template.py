@@ -90,7 +90,8 @@ class FastDataMixin:
             self.train_mb_size,  # type: ignore[attr-defined]
             shuffle=shuffle,
             device=self.device,  # type: ignore[attr-defined]
-            drop_last=drop_last,
+            # a last batch of one sample breaks BatchNorm in training: drop it (reshuffled every epoch)
+            drop_last=drop_last or len(view) % self.train_mb_size == 1,  # type: ignore[attr-defined]
             generator=self.data_generator,
         )
 
