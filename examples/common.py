@@ -14,8 +14,14 @@ from typing import Any
 
 import torch
 
-from fer_avalanche import cross_dataset_benchmark, load_dataset, make_domain, make_evaluator, make_model
-from fer_avalanche import make_strategy
+from fer_avalanche import (
+    cross_dataset_benchmark,
+    load_dataset,
+    make_domain,
+    make_evaluator,
+    make_model,
+    make_strategy,
+)
 from fer_avalanche.data.splits import apply_split
 from fer_avalanche.utils import resolve_device, seed_everything
 
@@ -57,8 +63,16 @@ class Example:
     def strategy(self, name: str, **options: Any) -> Any:
         """The named strategy over a copy of the baseline, with this example's settings."""
         return make_strategy(
-            name, copy.deepcopy(self.baseline), source=self.source_exp.dataset, epochs=self.args.epochs,
-            batch_size=32, lr=1e-3, device=self.device, evaluator=self.evaluator, seed=self.args.seed, **options,
+            name,
+            copy.deepcopy(self.baseline),
+            source=self.source_exp.dataset,
+            epochs=self.args.epochs,
+            batch_size=32,
+            lr=1e-3,
+            device=self.device,
+            evaluator=self.evaluator,
+            seed=self.args.seed,
+            **options,
         )
 
     def report(self, strategy: Any, title: str) -> dict[str, float]:
@@ -70,8 +84,10 @@ class Example:
         print(f"{'dataset':10s} {'baseline':>9s} {'adapted':>9s}")
         for name in (source, target):
             print(f"{name:10s} {self.before[name]:9.3f} {after[name]:9.3f}")
-        print(f"memory integrity = {after[source] / self.before[source]:.3f}   "
-              f"target gain = {after[target] - self.before[target]:+.3f}")
+        print(
+            f"memory integrity = {after[source] / self.before[source]:.3f}   "
+            f"target gain = {after[target] - self.before[target]:+.3f}"
+        )
         return after
 
 
@@ -84,15 +100,20 @@ def prepare(args: argparse.Namespace) -> Example:
     else:
         source = make_domain("wild", n=3000, seed=args.seed)
     if args.target_root:
-        target = apply_split(load_dataset(args.target_format, args.target_root), "fractions",
-                             fractions=(0.615, 0.07, 0.315), seed=args.seed)
+        target = apply_split(
+            load_dataset(args.target_format, args.target_root),
+            "fractions",
+            fractions=(0.615, 0.07, 0.315),
+            seed=args.seed,
+        )
     else:
         target = make_domain("lab-a", n=700, seed=args.seed)
     benchmark = cross_dataset_benchmark([source, target])
     evaluator, fer_metrics = make_evaluator(source.num_classes, source.label_space.names)
     model = make_model(num_classes=source.num_classes, width=args.width)
-    pretrain = make_strategy("naive", model, epochs=6, batch_size=64, lr=2e-3, device=device,
-                             evaluator=evaluator, seed=args.seed)
+    pretrain = make_strategy(
+        "naive", model, epochs=6, batch_size=64, lr=2e-3, device=device, evaluator=evaluator, seed=args.seed
+    )
     print(f"training the baseline on {source.name} ({source.counts()['train']} images) ...")
     pretrain.train(benchmark.train_stream[0], eval_streams=[])
     pretrain.eval(benchmark.test_stream)

@@ -112,9 +112,7 @@ def _name_experiences(stream: Any, names: Sequence[str]) -> None:
         exp.dataset_name = name
 
 
-def cross_dataset_benchmark(
-    datasets: Sequence[FERData], with_validation: bool = False
-) -> Any:
+def cross_dataset_benchmark(datasets: Sequence[FERData], with_validation: bool = False) -> Any:
     """A benchmark with one train and one test experience per dataset, in the given order.
 
     Args:
@@ -178,7 +176,9 @@ def class_incremental_benchmark(
             order = [order[i] for i in np.random.default_rng(seed).permutation(len(order))]
         groups = [order[i : i + classes_per_exp] for i in range(0, len(order), classes_per_exp)]
     else:
-        groups = [[c if isinstance(c, int) else data.label_space.index(c) for c in g] for g in classes_per_exp]
+        groups = [
+            [c if isinstance(c, int) else data.label_space.index(c) for c in g] for g in classes_per_exp
+        ]
         flat = [c for g in groups for c in g]
         if any(not g for g in groups):
             raise ConfigError("classes_per_exp has an empty group")

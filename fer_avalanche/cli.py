@@ -47,8 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", help="scenario TOML file, or the name of a bundled one (demo)")
     run.add_argument("--out", type=Path, help="run directory (default: runs/<name>-<time>)")
     run.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario value, e.g. --set adapt.epochs=5 (repeatable)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario value, e.g. --set adapt.epochs=5 (repeatable)",
+    )
     run.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     run.add_argument("--overwrite", action="store_true", help="allow writing into an existing run directory")
     run.add_argument("--cache-dir", type=Path, help="decode cache and baseline checkpoints")
@@ -66,8 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--face-crop", choices=("none", "center", "detect"))
     check.add_argument("--skip-corrupt", action="store_true", help="skip unreadable files (counted)")
     check.add_argument("--cache-dir", type=Path)
-    check.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
-                       help="format-specific setting, e.g. --option peak_frames=1 (repeatable)")
+    check.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="format-specific setting, e.g. --option peak_frames=1 (repeatable)",
+    )
 
     report = sub.add_parser("report", help="re-render tables and plots of a run directory")
     report.add_argument("run_dir", type=Path)
@@ -150,7 +162,9 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
     from fer_avalanche.data.check import check_dataset, format_report
 
     settings: dict[str, Any] = dict(
-        label_space=args.label_space, image_size=args.image_size, skip_corrupt=args.skip_corrupt,
+        label_space=args.label_space,
+        image_size=args.image_size,
+        skip_corrupt=args.skip_corrupt,
         **_parse_options(args.options),
     )
     if args.face_crop:

@@ -147,7 +147,9 @@ class StrategiesSpec:
     Per-strategy options may also override ``epochs``, ``lr`` and ``batch_size`` of ``adapt``.
     """
 
-    names: list[str] = field(default_factory=lambda: ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "fusion"])
+    names: list[str] = field(
+        default_factory=lambda: ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "fusion"]
+    )
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def validate(self, where: str) -> None:
@@ -173,7 +175,8 @@ class StrategiesSpec:
                     close = difflib.get_close_matches(key, sorted(valid), n=1)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
                     raise ConfigError(
-                        f"unknown key '{where}.options.{name}.{key}'{hint} (valid: {', '.join(sorted(valid))})"
+                        f"unknown key '{where}.options.{name}.{key}'{hint} "
+                        f"(valid: {', '.join(sorted(valid))})"
                     )
 
 
@@ -243,7 +246,7 @@ class Scenario:
 
         get_label_space(self.label_space)
         _range(self.image_size, 16, 256, "image_size")
-        if self.image_size % 2 ** self.model.blocks:
+        if self.image_size % 2**self.model.blocks:
             raise ConfigError(f"image_size {self.image_size} must be divisible by 2**model.blocks")
         _range(self.eval_batch_size, 1, 65_536, "eval_batch_size")
         self.source.validate("source")
@@ -418,12 +421,17 @@ def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> Non
     for i, part in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, list):
-            index = next((j for j, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part), None)
+            index = next(
+                (j for j, item in enumerate(node) if isinstance(item, dict) and item.get("name") == part),
+                None,
+            )
             if index is None and part.isdigit() and int(part) < len(node):
                 index = int(part)
             if index is None:
                 names = [item.get("name") for item in node if isinstance(item, dict)]
-                raise ConfigError(f"{where}: no entry {part!r} (by name: {names}, or index 0..{len(node) - 1})")
+                raise ConfigError(
+                    f"{where}: no entry {part!r} (by name: {names}, or index 0..{len(node) - 1})"
+                )
             if last:
                 node[index] = value
             else:
@@ -440,7 +448,9 @@ def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> Non
 #: The built-in demo scenario (``scenarios/demo.toml`` is the same, as a file to copy and edit).
 DEMO: dict[str, Any] = {
     "name": "demo",
-    "description": "Synthetic in-the-wild source -> two posed-lab targets: the paper's question in minutes on a CPU.",
+    "description": (
+        "Synthetic in-the-wild source -> two posed-lab targets: the paper's question in minutes on a CPU."
+    ),
     "mode": "pairwise",
     "seeds": [0],
     "source": {"name": "wild", "format": "synthetic", "domain": "wild", "n": 4000},
@@ -452,7 +462,16 @@ DEMO: dict[str, Any] = {
     "train": {"epochs": 6, "lr": 2e-3, "batch_size": 64},
     "adapt": {"epochs": 6, "lr": 1e-3, "batch_size": 32},
     "strategies": {
-        "names": ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay", "lwf"],
+        "names": [
+            "baseline",
+            "ft-fc",
+            "ft-lastconv-fc",
+            "retrain",
+            "retrain-scratch",
+            "fusion",
+            "replay",
+            "lwf",
+        ],
         "options": {"fusion": {"epochs": 2}, "replay": {"mem_size": 500}},
     },
 }

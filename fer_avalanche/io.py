@@ -37,7 +37,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix + ".tmp", dir=path.parent
+        prefix=f".{path.name}.",
+        suffix=suffix if suffix is not None else path.suffix + ".tmp",
+        dir=path.parent,
     )
     os.close(fd)
     tmp = Path(tmp_name)

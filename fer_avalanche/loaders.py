@@ -67,8 +67,9 @@ def gather_tensors(dataset: Any) -> TensorView | None:
     groups = getattr(flat, "_transform_groups", None)
     frozen = getattr(flat, "_frozen_transform_groups", None)
     for tg in (groups, frozen):
-        if tg is not None and any(t is not None for t in getattr(tg, "transform_groups", {}).values()
-                                  if not _is_empty_group(t)):
+        if tg is not None and any(
+            t is not None for t in getattr(tg, "transform_groups", {}).values() if not _is_empty_group(t)
+        ):
             return None
     sizes = np.array([len(leaf) for leaf in leaves], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])

@@ -89,8 +89,13 @@ class FERNet(nn.Module):
             nn.Linear(hidden, num_classes),
         )
         self.config = dict(
-            num_classes=num_classes, width=width, blocks=blocks, hidden=hidden, dropout=dropout,
-            in_channels=in_channels, image_size=image_size,
+            num_classes=num_classes,
+            width=width,
+            blocks=blocks,
+            hidden=hidden,
+            dropout=dropout,
+            in_channels=in_channels,
+            image_size=image_size,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -126,7 +126,9 @@ def _environment(device: torch.device, scenario: Scenario) -> dict[str, Any]:
         "avalanche": avalanche.__version__,
         "numpy": np.__version__,
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or "cpu",
         "cpu_threads": torch.get_num_threads(),
         "seeds": scenario.seeds,
         "command": sys.argv,
@@ -151,8 +153,9 @@ def _load_state(path: Path, what: str) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
-        raise CheckpointError(f"{path}: cannot load {what} checkpoint ({type(exc).__name__}: {exc}); "
-                              "delete it to recompute") from None
+        raise CheckpointError(
+            f"{path}: cannot load {what} checkpoint ({type(exc).__name__}: {exc}); delete it to recompute"
+        ) from None
     if not isinstance(state, dict) or "model" not in state:
         raise CheckpointError(f"{path}: not a fer-avalanche {what} checkpoint (no 'model' entry)")
     return state
@@ -226,7 +229,9 @@ class Runner:
             image_size=self.scenario.image_size,
         )
 
-    def _evaluator(self, tb_parts: list[str] | None, baseline: dict[str, float] | None = None) -> tuple[Any, Any]:
+    def _evaluator(
+        self, tb_parts: list[str] | None, baseline: dict[str, float] | None = None
+    ) -> tuple[Any, Any]:
         from fer_avalanche.metrics import make_evaluator, make_loggers
 
         tb_dir = self.run_dir.joinpath("tb", *tb_parts) if (self.tensorboard and tb_parts) else None
@@ -240,8 +245,15 @@ class Runner:
             loggers=loggers,
         )
 
-    def _strategy(self, name: str, model: torch.nn.Module, seed: int, train: Any, evaluator: Any,
-                  options: dict[str, Any]) -> Any:
+    def _strategy(
+        self,
+        name: str,
+        model: torch.nn.Module,
+        seed: int,
+        train: Any,
+        evaluator: Any,
+        options: dict[str, Any],
+    ) -> Any:
         from fer_avalanche.strategies.registry import make_strategy
 
         options = dict(options)
@@ -339,8 +351,15 @@ class Runner:
         except (OSError, json.JSONDecodeError):
             return None  # a damaged cell is recomputed
 
-    def _adapt(self, name: str, model: FERNet, seed: int, step_targets: list[int], tb: list[str],
-               baseline_acc: dict[str, float]) -> tuple[list[dict[str, Any]], float]:
+    def _adapt(
+        self,
+        name: str,
+        model: FERNet,
+        seed: int,
+        step_targets: list[int],
+        tb: list[str],
+        baseline_acc: dict[str, float],
+    ) -> tuple[list[dict[str, Any]], float]:
         """Adapt a copy of ``model`` with strategy ``name`` through ``step_targets``; evaluate after each."""
         from fer_avalanche.strategies.registry import get_strategy_spec
 
@@ -358,21 +377,32 @@ class Runner:
             exp = self.benchmark.train_stream[t]
             if spec.trains == "joint" and step > 0:
                 # Avalanche's JointTraining trains once: each step is a new joint model on all data so far
-                strategy = self._strategy(name, copy.deepcopy(model), seed, self.scenario.adapt, evaluator, options)
+                strategy = self._strategy(
+                    name, copy.deepcopy(model), seed, self.scenario.adapt, evaluator, options
+                )
             start = time.perf_counter()
             with quiet_third_party():
                 if spec.trains == "target":
                     strategy.train(exp, eval_streams=[])
                 elif spec.trains == "joint":
-                    strategy.train([source_exp, *(self.benchmark.train_stream[i] for i in step_targets[: step + 1])],
-                                   eval_streams=[])
+                    strategy.train(
+                        [source_exp, *(self.benchmark.train_stream[i] for i in step_targets[: step + 1])],
+                        eval_streams=[],
+                    )
             train_time += time.perf_counter() - start
             evaluations.append(self._evaluate(strategy, fer_metrics))
         self._close_loggers()
         return evaluations, train_time
 
-    def _row(self, strategy: str, target: str, seed: int, evaluation: dict[str, Any],
-             baseline: dict[str, Any], train_time: float) -> dict[str, Any]:
+    def _row(
+        self,
+        strategy: str,
+        target: str,
+        seed: int,
+        evaluation: dict[str, Any],
+        baseline: dict[str, Any],
+        train_time: float,
+    ) -> dict[str, Any]:
         from fer_avalanche.metrics import memory_integrity
 
         source = self.names[0]
@@ -462,15 +492,30 @@ class Runner:
             "sequences": sequences,
         }
 
-    def _sequence(self, name: str, seed: int, base_eval: dict[str, Any], evaluations: list[dict[str, Any]],
-                  train_time: float) -> dict[str, Any]:
+    def _sequence(
+        self,
+        name: str,
+        seed: int,
+        base_eval: dict[str, Any],
+        evaluations: list[dict[str, Any]],
+        train_time: float,
+    ) -> dict[str, Any]:
         from fer_avalanche.metrics import average_accuracy, backward_transfer, forgetting, max_forgetting
 
         order = self.names
-        matrix = np.array([[base_eval[d]["acc"] for d in order]] + [[e[d]["acc"] for d in order] for e in evaluations])
+        matrix = np.array(
+            [[base_eval[d]["acc"] for d in order]] + [[e[d]["acc"] for d in order] for e in evaluations]
+        )
         trained_at = list(range(len(order)))  # row j = after training on dataset j (row 0 = source)
         rows = [
-            self._row(name, order[step], seed, evaluation, base_eval, train_time if step == len(evaluations) else 0.0)
+            self._row(
+                name,
+                order[step],
+                seed,
+                evaluation,
+                base_eval,
+                train_time if step == len(evaluations) else 0.0,
+            )
             for step, evaluation in enumerate(evaluations, start=1)
         ]
         for row in rows:

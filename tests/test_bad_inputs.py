@@ -20,8 +20,16 @@ from fixtures import fer2013_rows, write_corrupt_image, write_csv, write_fer2013
 from fer_avalanche.cli import main  # noqa: E402
 from fer_avalanche.config import Scenario, scenario_to_toml  # noqa: E402
 
-TINY = ["source.n=140", "targets.lab-a.n=70", "targets.lab-b.n=70", "model.width=4", "train.epochs=1",
-        "adapt.epochs=1", "strategies.names=['ft-fc']", "strategies.options={}"]
+TINY = [
+    "source.n=140",
+    "targets.lab-a.n=70",
+    "targets.lab-b.n=70",
+    "model.width=4",
+    "train.epochs=1",
+    "adapt.epochs=1",
+    "strategies.names=['ft-fc']",
+    "strategies.options={}",
+]
 
 
 def _scenario_file(tmp: Path, text: str | None = None, name: str = "s.toml") -> Path:
@@ -37,8 +45,19 @@ def _edit(tmp: Path, old: str, new: str) -> Path:
 
 
 def _run(tmp: Path, scenario: Path, *extra: str) -> list[str]:
-    return ["run", str(scenario), "--out", str(tmp / "out"), "--cache-dir", str(tmp / "cache"), "--quiet",
-            "--device", "cpu", "--no-tensorboard", *extra]
+    return [
+        "run",
+        str(scenario),
+        "--out",
+        str(tmp / "out"),
+        "--cache-dir",
+        str(tmp / "cache"),
+        "--quiet",
+        "--device",
+        "cpu",
+        "--no-tensorboard",
+        *extra,
+    ]
 
 
 def _fer_csv(tmp: Path, bad_row: Callable[[list], None] | None = None) -> Path:
@@ -52,7 +71,9 @@ def _baseline_checkpoint(tmp: Path, scenario: Path) -> Path:
     from fer_avalanche.config import load_scenario
     from fer_avalanche.protocol import Runner
 
-    runner = Runner(load_scenario(scenario), tmp / "probe", torch.device("cpu"), tmp / "cache", progress=False)
+    runner = Runner(
+        load_scenario(scenario), tmp / "probe", torch.device("cpu"), tmp / "cache", progress=False
+    )
     (tmp / "probe").mkdir()
     runner.prepare()
     path = tmp / "cache" / "baselines" / f"{runner.names[0]}-{runner.baseline_key(0)}.pt"
@@ -82,7 +103,9 @@ def _pickled_checkpoint(tmp: Path) -> list[str]:
     return _run(tmp, scenario)
 
 
-def _jaffe(tmp: Path, corrupt: str | None = None, names: tuple[str, ...] = ("KA.AN1.39.tiff", "KL.HA2.40.tiff")):
+def _jaffe(
+    tmp: Path, corrupt: str | None = None, names: tuple[str, ...] = ("KA.AN1.39.tiff", "KL.HA2.40.tiff")
+):
     root = tmp / "jaffe"
     for name in names:
         write_image(root / name, size=(64, 64))
@@ -94,49 +117,122 @@ def _jaffe(tmp: Path, corrupt: str | None = None, names: tuple[str, ...] = ("KA.
 # (case id, argv maker, substrings the one-line message must contain)
 CASES: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
     # --- scenario files
-    ("unknown-top-level-key", lambda t: _run(t, _edit(t, 'mode = "pairwise"', 'mdoe = "pairwise"')),
-     ["s.toml", "'mdoe'", "did you mean 'mode'"]),
+    (
+        "unknown-top-level-key",
+        lambda t: _run(t, _edit(t, 'mode = "pairwise"', 'mdoe = "pairwise"')),
+        ["s.toml", "'mdoe'", "did you mean 'mode'"],
+    ),
     ("unknown-nested-key", lambda t: _run(t, _edit(t, "width = 4", "widht = 4")), ["s.toml", "model.widht"]),
-    ("wrong-type", lambda t: _run(t, _edit(t, "epochs = 1\nlr = 0.001", 'epochs = "one"\nlr = 0.001')),
-     ["s.toml", "adapt.epochs must be int"]),
+    (
+        "wrong-type",
+        lambda t: _run(t, _edit(t, "epochs = 1\nlr = 0.001", 'epochs = "one"\nlr = 0.001')),
+        ["s.toml", "adapt.epochs must be int"],
+    ),
     ("out-of-range", lambda t: _run(t, _edit(t, "lr = 0.001", "lr = -0.5")), ["s.toml", "adapt.lr"]),
     ("bad-mode", lambda t: _run(t, _edit(t, 'mode = "pairwise"', 'mode = "parallel"')), ["s.toml", "mode"]),
     ("unknown-strategy", lambda t: _run(t, _edit(t, '"ft-fc"', '"ft-fcc"')), ["s.toml", "ft-fcc", "ft-fc"]),
-    ("unknown-strategy-option", lambda t: _run(t, _scenario_file(t), "--set", "strategies.options.ft-fc.alpha=1"),
-     ["strategies.options.ft-fc.alpha"]),
+    (
+        "unknown-strategy-option",
+        lambda t: _run(t, _scenario_file(t), "--set", "strategies.options.ft-fc.alpha=1"),
+        ["strategies.options.ft-fc.alpha"],
+    ),
     ("toml-syntax", lambda t: _run(t, _scenario_file(t, "name = \n")), ["s.toml", "not valid TOML"]),
     ("missing-scenario-file", lambda t: _run(t, t / "nope.toml"), ["nope.toml", "not found"]),
     ("duplicate-dataset-names", lambda t: _run(t, _edit(t, 'name = "lab-b"', 'name = "lab-a"')), ["unique"]),
-    ("bad-split-fractions", lambda t: _run(t, _scenario_file(t), "--set", "targets.lab-a.split.fractions=[0.5,0.6,0.1]"),
-     ["targets.0.split.fractions"]),
-    ("unknown-format", lambda t: _run(t, _scenario_file(t), "--set", "source.format='fer2014'", "--set",
-                                      f"source.root='{t}'"), ["fer2014", "did you mean 'fer2013'"]),
-    ("missing-data-root-setting", lambda t: _run(t, _scenario_file(t), "--set", "source.format='jaffe'"),
-     ["source.root"]),
-    ("data-root-does-not-exist", lambda t: _run(t, _scenario_file(t), "--set", "source.format='jaffe'", "--set",
-                                                f"source.root='{t}/absent'"), ["absent", "not found"]),
+    (
+        "bad-split-fractions",
+        lambda t: _run(t, _scenario_file(t), "--set", "targets.lab-a.split.fractions=[0.5,0.6,0.1]"),
+        ["targets.0.split.fractions"],
+    ),
+    (
+        "unknown-format",
+        lambda t: _run(
+            t, _scenario_file(t), "--set", "source.format='fer2014'", "--set", f"source.root='{t}'"
+        ),
+        ["fer2014", "did you mean 'fer2013'"],
+    ),
+    (
+        "missing-data-root-setting",
+        lambda t: _run(t, _scenario_file(t), "--set", "source.format='jaffe'"),
+        ["source.root"],
+    ),
+    (
+        "data-root-does-not-exist",
+        lambda t: _run(
+            t, _scenario_file(t), "--set", "source.format='jaffe'", "--set", f"source.root='{t}/absent'"
+        ),
+        ["absent", "not found"],
+    ),
     # --- command-line arguments
-    ("set-without-equals", lambda t: _run(t, _scenario_file(t), "--set", "adapt.epochs"), ["adapt.epochs", "key=value"]),
-    ("set-unknown-target", lambda t: _run(t, _scenario_file(t), "--set", "targets.ckplus.root=/x"), ["'ckplus'"]),
+    (
+        "set-without-equals",
+        lambda t: _run(t, _scenario_file(t), "--set", "adapt.epochs"),
+        ["adapt.epochs", "key=value"],
+    ),
+    (
+        "set-unknown-target",
+        lambda t: _run(t, _scenario_file(t), "--set", "targets.ckplus.root=/x"),
+        ["'ckplus'"],
+    ),
     ("bad-device", lambda t: _run(t, _scenario_file(t), "--device", "tpu"), ["device", "'tpu'"]),
     ("cuda-absent", lambda t: _run(t, _scenario_file(t), "--device", "cuda"), ["cuda", "not available"]),
     ("resume-nothing", lambda t: _run(t, _scenario_file(t), "--resume"), ["out", "nothing to resume"]),
     ("report-without-results", lambda t: ["report", str(t)], ["results.json"]),
     ("check-unknown-format", lambda t: ["data", "check", "jafe", str(t)], ["jafe", "did you mean 'jaffe'"]),
-    ("check-bad-option", lambda t: ["data", "check", "fer2013", str(_fer_csv(t)), "--option", "bogus=1"], ["bogus"]),
+    (
+        "check-bad-option",
+        lambda t: ["data", "check", "fer2013", str(_fer_csv(t)), "--option", "bogus=1"],
+        ["bogus"],
+    ),
     # --- dataset files and folders
     ("missing-folder", lambda t: ["data", "check", "jaffe", str(t / "nowhere")], ["nowhere", "not found"]),
     ("file-instead-of-folder", lambda t: ["data", "check", "jaffe", str(_fer_csv(t))], ["fer2013.csv"]),
-    ("layout-mismatch", lambda t: ["data", "check", "jaffe", str(_jaffe(t, names=("photo.png",)))], ["jaffe"]),
-    ("corrupt-image", lambda t: ["data", "check", "jaffe", str(_jaffe(t, corrupt="KM.SU1.41.tiff"))],
-     ["KM.SU1.41.tiff"]),
-    ("fer2013-wrong-pixel-count", lambda t: ["data", "check", "fer2013", str(_fer_csv(
-        t, lambda rows: rows.__setitem__(3, (rows[3][0], "1 2 3", rows[3][2]))))], ["fer2013.csv", "5"]),
-    ("fer2013-bad-emotion", lambda t: ["data", "check", "fer2013", str(_fer_csv(
-        t, lambda rows: rows.__setitem__(2, (9, rows[2][1], rows[2][2]))))], ["fer2013.csv", "4"]),
-    ("csv-unknown-label", lambda t: ["data", "check", "csv", str(write_csv(
-        t / "list.csv", ["path", "label"], [(str(write_image(t / "a.png")), "happy"),
-                                             (str(write_image(t / "b.png")), "bored")]))], ["list.csv", "bored"]),
+    (
+        "layout-mismatch",
+        lambda t: ["data", "check", "jaffe", str(_jaffe(t, names=("photo.png",)))],
+        ["jaffe"],
+    ),
+    (
+        "corrupt-image",
+        lambda t: ["data", "check", "jaffe", str(_jaffe(t, corrupt="KM.SU1.41.tiff"))],
+        ["KM.SU1.41.tiff"],
+    ),
+    (
+        "fer2013-wrong-pixel-count",
+        lambda t: [
+            "data",
+            "check",
+            "fer2013",
+            str(_fer_csv(t, lambda rows: rows.__setitem__(3, (rows[3][0], "1 2 3", rows[3][2])))),
+        ],
+        ["fer2013.csv", "5"],
+    ),
+    (
+        "fer2013-bad-emotion",
+        lambda t: [
+            "data",
+            "check",
+            "fer2013",
+            str(_fer_csv(t, lambda rows: rows.__setitem__(2, (9, rows[2][1], rows[2][2])))),
+        ],
+        ["fer2013.csv", "4"],
+    ),
+    (
+        "csv-unknown-label",
+        lambda t: [
+            "data",
+            "check",
+            "csv",
+            str(
+                write_csv(
+                    t / "list.csv",
+                    ["path", "label"],
+                    [(str(write_image(t / "a.png")), "happy"), (str(write_image(t / "b.png")), "bored")],
+                )
+            ),
+        ],
+        ["list.csv", "bored"],
+    ),
     # --- checkpoints
     ("corrupt-checkpoint", _corrupt_checkpoint, [".pt", "cannot load"]),
     ("mismatched-checkpoint", _mismatched_checkpoint, [".pt", "does not match the model"]),

@@ -80,7 +80,9 @@ def _cascade() -> Any:
         ) from None
     cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
     if cascade.empty():
-        raise ConfigError("OpenCV's frontal-face Haar cascade could not be loaded (opencv 5 removed them; use opencv<5)")
+        raise ConfigError(
+            "OpenCV's frontal-face Haar cascade could not be loaded (opencv 5 removed them; use opencv<5)"
+        )
     return cascade
 
 
@@ -124,5 +126,7 @@ def preprocess(
         if x1 - x0 >= 2 and y1 - y0 >= 2:
             grey = grey[y0:y1, x0:x1]
     if grey.shape != (size, size):
-        grey = np.asarray(Image.fromarray(grey).resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+        grey = np.asarray(
+            Image.fromarray(grey).resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8
+        )
     return np.ascontiguousarray(grey)

@@ -46,7 +46,9 @@ _FORMATS: dict[str, FormatInfo] = {}
 _ALIASES: dict[str, str] = {}
 
 
-def register_format(name: str, *, aliases: tuple[str, ...] = (), description: str = "") -> Callable[[Loader], Loader]:
+def register_format(
+    name: str, *, aliases: tuple[str, ...] = (), description: str = ""
+) -> Callable[[Loader], Loader]:
     """Decorator registering a loader under ``name`` (and ``aliases``).
 
     Example:

@@ -125,7 +125,10 @@ def subject_kfold(data: FERData, k: int, fold: int, seed: int = 0, val_fraction:
     rest = [s for s in order.tolist() if s not in test]
     n_val = max(1, round(val_fraction * len(rest))) if val_fraction > 0 else 0
     val = set(rest[:n_val])
-    code = {s: (SPLITS.index("test") if s in test else SPLITS.index("val") if s in val else 0) for s in order.tolist()}
+    code = {
+        s: (SPLITS.index("test") if s in test else SPLITS.index("val") if s in val else 0)
+        for s in order.tolist()
+    }
     split = torch.tensor([code[s] for s in data.subjects.tolist()], dtype=torch.long)
     return data.with_split(split, f"subject-kfold k={k} fold={fold} seed={seed} val={val_fraction}")
 
