@@ -41,6 +41,7 @@ __all__ = [
     "require_file",
     "list_images",
     "subject_ids",
+    "describe_folder",
     "warn_skipped",
     "source_size_facts",
 ]
@@ -121,6 +122,20 @@ def list_images(folder: Path, recursive: bool = True) -> list[Path]:
         for p in pattern
         if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
+
+
+def describe_folder(folder: Path | Sequence[str], limit: int = 8) -> str:
+    """What a folder (or a list of names) holds, for error messages: ``'a.png, b/, c.txt (+3 more)'``."""
+    if isinstance(folder, Path):
+        names = sorted(
+            p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
+        )
+    else:
+        names = list(folder)
+    if not names:
+        return "nothing (empty folder)"
+    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def subject_ids(subjects: Sequence[str | None]) -> torch.Tensor | None:

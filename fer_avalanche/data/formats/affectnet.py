@@ -44,6 +44,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -93,16 +94,6 @@ _LAYOUTS = (
     "(c) [train_set|val_set/]images/N.jpg + annotations/N_exp.npy"
 )
 _MISSING = "listed image missing"
-
-
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _dirs(folder: Path) -> list[Path]:
@@ -319,7 +310,9 @@ def load_affectnet(
         samples, skipped = _from_npy(sets, capper, settings.skip_corrupt)
         layout, rule = "images/ + annotations/N_exp.npy", "expression code in N_exp.npy"
     else:
-        raise DatasetError(f"{root}: not an AffectNet layout; expected {_LAYOUTS}; found: {_found(root)}")
+        raise DatasetError(
+            f"{root}: not an AffectNet layout; expected {_LAYOUTS}; found: {describe_folder(root)}"
+        )
     return build_from_samples(
         "affectnet",
         root,

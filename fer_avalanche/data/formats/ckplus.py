@@ -37,6 +37,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -76,16 +77,6 @@ _LAYOUTS = (
     "(a) cohn-kanade-images/Sxxx/yyy/*.png + Emotion/Sxxx/yyy/*_emotion.txt, or "
     "(b) CK+48 class folders <class>/Sxxx_yyy_zzzzzzzz.png with classes " + " ".join(CK48_FOLDERS)
 )
-
-
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _child(folder: Path, name: str) -> Path | None:
@@ -146,7 +137,7 @@ def _official_samples(
     if not label_files:
         raise DatasetError(
             f"{emotion}: no Sxxx/yyy/*_emotion.txt label files found (expected {_LAYOUTS}); "
-            f"found: {_found(emotion)}"
+            f"found: {describe_folder(emotion)}"
         )
     for label_file in label_files:
         if label_file.name.startswith("."):
@@ -254,7 +245,7 @@ def load_ckplus(
         )
     folder = _find_ck48(root)
     if folder is None:
-        raise DatasetError(f"{root}: not a CK+ layout; expected {_LAYOUTS}; found: {_found(root)}")
+        raise DatasetError(f"{root}: not a CK+ layout; expected {_LAYOUTS}; found: {describe_folder(root)}")
     samples, skipped, codes = _ck48_samples(folder)
     return build_from_samples(
         "ckplus",

@@ -55,6 +55,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     warn_skipped,
 )
@@ -397,16 +398,6 @@ def read_fer2013_table(path: str | Path, *, skip_corrupt: bool = False) -> Fer20
     )
 
 
-def _found(folder: Path, limit: int = 10) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
 def find_fer2013_csv(folder: Path) -> Path | None:
     """The FER2013 CSV (or ``.gz``/tar archive) in ``folder``, by the names of :data:`CSV_NAMES`.
 
@@ -474,7 +465,7 @@ def load_fer2013(
         )
     raise DatasetError(
         f"{root}: no FER2013 data found (expected one of {', '.join(CSV_NAMES)}, or train/<class>/ and "
-        f"test/<class>/ image folders); found: {_found(root)}"
+        f"test/<class>/ image folders); found: {describe_folder(root)}"
     )
 
 
@@ -560,7 +551,7 @@ def _load_images(root: Path, settings: LoadSettings) -> FERData:
     if not samples:
         raise DatasetError(
             f"{root}: no images in train/<class>/ or test/<class>/ (expected class folders "
-            f"{', '.join(sorted(BASIC7.names))} holding .jpg files); found: {_found(root)}"
+            f"{', '.join(sorted(BASIC7.names))} holding .jpg files); found: {describe_folder(root)}"
         )
     return build_from_samples(
         "fer2013",

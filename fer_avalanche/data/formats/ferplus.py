@@ -54,7 +54,7 @@ import torch
 
 from fer_avalanche.data.cache import cached_load
 from fer_avalanche.data.ferdata import FERData
-from fer_avalanche.data.formats._common import LoadSettings, source_size_facts, warn_skipped
+from fer_avalanche.data.formats._common import LoadSettings, describe_folder, source_size_facts, warn_skipped
 from fer_avalanche.data.formats.fer2013 import find_fer2013_csv, read_fer2013_table
 from fer_avalanche.data.imageio import preprocess, read_grey
 from fer_avalanche.data.registry import register_format
@@ -252,14 +252,6 @@ def _plan_folders(root: Path, folders: list[Path], skip_corrupt: bool) -> _Plan:
     )
 
 
-def _found(folder: Path, limit: int = 10) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return (", ".join(names[:limit]) + more) if names else "nothing (empty folder)"
-
-
 def _plan(root: Path, fer2013: str | Path | None, skip_corrupt: bool) -> _Plan:
     given = Path(fer2013).expanduser() if fer2013 is not None else None
     if given is not None and not given.exists():
@@ -278,7 +270,7 @@ def _plan(root: Path, fer2013: str | Path | None, skip_corrupt: bool) -> _Plan:
         return _plan_folders(root, folders, skip_corrupt)
     raise DatasetError(
         f"{root}: no FER+ data found (expected fer2013new.csv, or FER2013Train/, FER2013Valid/, FER2013Test/ "
-        f"folders each with a label.csv); found: {_found(root)}"
+        f"folders each with a label.csv); found: {describe_folder(root)}"
     )
 
 

@@ -34,7 +34,13 @@ from collections import Counter
 from pathlib import Path
 
 from fer_avalanche.data.ferdata import FERData
-from fer_avalanche.data.formats._common import LoadSettings, Sample, build_from_samples, require_dir
+from fer_avalanche.data.formats._common import (
+    LoadSettings,
+    Sample,
+    build_from_samples,
+    describe_folder,
+    require_dir,
+)
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import DatasetError, LabelError
 from fer_avalanche.labels import LabelSpace
@@ -57,16 +63,6 @@ JAFFE_NAME = re.compile(
     r"^(?P<subject>[A-Za-z]+)\.(?P<expr>[A-Za-z]{2})(?P<take>\d*)\.(?P<number>\d+)\.tiff?$", re.IGNORECASE
 )
 _MISMATCH = "name does not match SS.EEn.NNN.tiff"
-
-
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _files(folder: Path) -> list[Path]:
@@ -105,7 +101,7 @@ def load_jaffe(
         if len(holding) != 1:
             raise DatasetError(
                 f"{root}: no JAFFE images found (expected a flat folder of SS.EEn.NNN.tiff files such as "
-                f"KA.AN1.39.tiff); found: {_found(root)}"
+                f"KA.AN1.39.tiff); found: {describe_folder(root)}"
             )
         folder = holding[0]
     skipped: Counter[str] = Counter()

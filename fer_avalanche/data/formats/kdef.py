@@ -33,6 +33,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -63,16 +64,6 @@ _FOLDER = re.compile(r"^[AB][FM]\d{2}$", re.IGNORECASE)
 _MISMATCH = "name does not match <A|B><F|M>NN<expression><angle>.JPG"
 
 
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
 def _person_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and _FOLDER.match(p.name))
 
@@ -85,7 +76,7 @@ def _kdef_root(root: Path) -> Path:
             return child
     raise DatasetError(
         f"{root}: not a KDEF layout; expected KDEF/<session><sex><NN>/ folders such as KDEF/AF01/AF01ANS.JPG "
-        f"(root may be KDEF/ or its parent); found: {_found(root)}"
+        f"(root may be KDEF/ or its parent); found: {describe_folder(root)}"
     )
 
 
@@ -154,7 +145,7 @@ def load_kdef(
             samples.append(Sample(path, code, subject=(match["sex"] + match["number"]).upper()))
     if not samples:
         raise DatasetError(
-            f"{folder}: no KDEF image with angle(s) {', '.join(keep)} found; found: {_found(folder)}"
+            f"{folder}: no KDEF image with angle(s) {', '.join(keep)} found; found: {describe_folder(folder)}"
         )
     return build_from_samples(
         "kdef",

@@ -31,6 +31,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -51,16 +52,6 @@ MUG_EMOTIONS: dict[str, str] = {
     "surprise": "surprise",
 }
 _LAYOUT = "subjects3/<subject>/<emotion>/<take>/img_NNNN.jpg with emotion folders " + " ".join(MUG_EMOTIONS)
-
-
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _dirs(folder: Path) -> list[Path]:
@@ -94,7 +85,7 @@ def _subjects_root(root: Path) -> Path:
             return child
     if any(_is_subject_dir(d) for d in _dirs(root)):
         return root
-    raise DatasetError(f"{root}: not a MUG layout; expected {_LAYOUT}; found: {_found(root)}")
+    raise DatasetError(f"{root}: not a MUG layout; expected {_LAYOUT}; found: {describe_folder(root)}")
 
 
 @register_format("mug", description="MUG: subjects3/<subject>/<emotion>/<take>/img_NNNN.jpg sequences")
@@ -149,7 +140,9 @@ def load_mug(
                 for frame in frames[apex_window(len(frames), apex_frames)]:
                     samples.append(Sample(frame, key, subject=subject_dir.name))
     if not samples:
-        raise DatasetError(f"{subjects}: no MUG frames found; expected {_LAYOUT}; found: {_found(subjects)}")
+        raise DatasetError(
+            f"{subjects}: no MUG frames found; expected {_LAYOUT}; found: {describe_folder(subjects)}"
+        )
     return build_from_samples(
         "mug",
         root,

@@ -37,6 +37,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -61,16 +62,6 @@ _LAYOUTS = (
     "(a) EmoLabel/list_patition_label.txt + Image/aligned|original/, or (b) DATASET/{train,test}/<1..7>/*.jpg"
 )
 _MISSING = "listed image missing"
-
-
-def _found(folder: Path, limit: int = 8) -> str:
-    names = sorted(
-        p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith(".")
-    )
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _label_file(folder: Path) -> Path | None:
@@ -106,7 +97,7 @@ def _official(
     if not image_dir.is_dir():
         raise DatasetError(
             f"{base}: image folder {image_dir.relative_to(base)} not found (expected Image/aligned/ or "
-            f"Image/original/ beside EmoLabel/); found: {_found(base)}"
+            f"Image/original/ beside EmoLabel/); found: {describe_folder(base)}"
         )
     samples: list[Sample] = []
     skipped: Counter[str] = Counter()
@@ -229,7 +220,9 @@ def load_rafdb(
     else:
         dataset = _find_kaggle(root)
         if dataset is None:
-            raise DatasetError(f"{root}: not a RAF-DB layout; expected {_LAYOUTS}; found: {_found(root)}")
+            raise DatasetError(
+                f"{root}: not a RAF-DB layout; expected {_LAYOUTS}; found: {describe_folder(root)}"
+            )
         samples, skipped, facts = _kaggle(dataset)
     return build_from_samples(
         "rafdb",

@@ -39,6 +39,7 @@ from fer_avalanche.data.formats._common import (
     LoadSettings,
     Sample,
     build_from_samples,
+    describe_folder,
     list_images,
     require_dir,
 )
@@ -60,13 +61,6 @@ TFEID_FOLDERS: tuple[str, ...] = (
     "surprise",
 )
 _EXCLUDED = object()
-
-
-def _found(names: list[str], limit: int = 12) -> str:
-    if not names:
-        return "nothing (empty folder)"
-    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def _compile(name_regex: str | re.Pattern[str] | None, need_expr: bool) -> re.Pattern[str] | None:
@@ -163,7 +157,7 @@ def load_tfeid(
         if unknown:
             raise DatasetError(
                 f"{root}: folder(s) {', '.join(unknown)} are not TFEID expression classes; found folders: "
-                f"{_found([d.name for d in class_dirs])}; {hint}"
+                f"{describe_folder([d.name for d in class_dirs])}; {hint}"
             )
         for class_dir, name in resolved.items():
             images = list_images(class_dir)
@@ -188,7 +182,8 @@ def load_tfeid(
             raise DatasetError(
                 f"{root}: a flat folder of {len(flat_images)} images and no class folders; pass name_regex "
                 "with a group (?P<expr>...) coding the expression in the file name (and label_map for "
-                f"codes that are not expression names); found: {_found([p.name for p in flat_images])}"
+                "codes that are not expression names); found: "
+                f"{describe_folder([p.name for p in flat_images])}"
             )
         pattern = _compile(name_regex, need_expr=True)
         assert pattern is not None
@@ -210,7 +205,7 @@ def load_tfeid(
         if not samples:
             raise DatasetError(
                 f"{root}: no file name matches name_regex {pattern.pattern!r}; found: "
-                f"{_found([p.name for p in flat_images])}"
+                f"{describe_folder([p.name for p in flat_images])}"
             )
         layout = "flat folder + name_regex"
         rule = f"group expr of name_regex {pattern.pattern!r}" + (" (with label_map)" if mapping else "")
@@ -218,7 +213,7 @@ def load_tfeid(
         entries = sorted(
             p.name + ("/" if p.is_dir() else "") for p in root.iterdir() if not p.name.startswith(".")
         )
-        raise DatasetError(f"{root}: no TFEID images found; {hint}; found: {_found(entries)}")
+        raise DatasetError(f"{root}: no TFEID images found; {hint}; found: {describe_folder(entries)}")
     if samples and any(s.subject is None for s in samples) and any(s.subject is not None for s in samples):
         samples = [Sample(s.path, s.code) for s in samples]  # a partial subject column is no subject column
     codes = {s.code: str(s.code) for s in samples}
