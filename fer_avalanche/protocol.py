@@ -608,4 +608,23 @@ def run_scenario(
     from fer_avalanche.reporting import write_results
 
     write_results(run_dir, results)
+    if tensorboard:
+        _log_summary_images(run_dir)
     return RunResult(run_dir, results)
+
+
+def _log_summary_images(run_dir: Path) -> None:
+    """The accuracy-matrix and trade-off plots as TensorBoard images (``tb/summary``)."""
+    from PIL import Image
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(run_dir / "tb" / "summary"))
+    try:
+        for name in ("accuracy_matrix", "tradeoff"):
+            path = run_dir / f"{name}.png"
+            if path.is_file():
+                with Image.open(path) as image:
+                    array = np.asarray(image.convert("RGB"))
+                writer.add_image(f"FER/{name}", array, dataformats="HWC")
+    finally:
+        writer.close()

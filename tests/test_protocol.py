@@ -86,6 +86,11 @@ def test_run_directory_is_complete(pairwise_run):
     ):
         assert (run.run_dir / name).is_file(), name
     assert any((run.run_dir / "tb").rglob("events.out.tfevents.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    summary = EventAccumulator(str(run.run_dir / "tb" / "summary"))
+    summary.Reload()
+    assert set(summary.Tags()["images"]) == {"FER/accuracy_matrix", "FER/tradeoff"}
     env = json.loads((run.run_dir / "environment.json").read_text())
     assert env["device"] == "cpu" and env["seeds"] == [0]
 
