@@ -3,6 +3,9 @@
 The scripts (each also runs alone, and its header says what it measures):
 
 - ``bench_training.py``: training throughput, our strategy vs a plain PyTorch loop (target >= 0.95 on CPU)
+- ``bench_compile.py``: training throughput, the same strategy with ``compile=True`` vs eager, compile
+  time apart (no target: it decides whether ``compile`` is worth turning on; skipped with ``--smoke``,
+  and with ``--quick`` on CPU, where a cold compile alone takes about a minute)
 - ``bench_data_pipeline.py``: batches delivered, our loader + batch augmentation vs torchvision's PIL
   ``DataLoader`` with 0 and 2 workers (target >= 5)
 - ``bench_eval.py``: evaluation with all our metrics vs a bare ``inference_mode`` forward loop (>= 0.9)
@@ -26,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import device_line, parse_args, resolve  # noqa: E402
 
-SCRIPTS = ("bench_training", "bench_data_pipeline", "bench_eval", "bench_fer2013_load")
+SCRIPTS = ("bench_training", "bench_compile", "bench_data_pipeline", "bench_eval", "bench_fer2013_load")
 
 
 def main(argv: list[str] | None = None) -> int:

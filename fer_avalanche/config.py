@@ -198,6 +198,9 @@ class Scenario:
     strategies: StrategiesSpec = field(default_factory=StrategiesSpec)
     eval_batch_size: int = 512
     amp: bool = True
+    #: ``torch.compile`` the model of every strategy (in place, see ``make_strategy(compile=...)``);
+    #: off by default: it did not pay off where it was measured (README, Performance).
+    compile: bool = False
 
     # ------------------------------------------------------------------ build
     @classmethod

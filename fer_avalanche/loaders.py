@@ -57,28 +57,60 @@ class TensorView:
 def gather_tensors(dataset: Any) -> TensorView | None:
     """Resolve an Avalanche dataset over :class:`FERTensorDataset` leaves, or ``None`` if it is not one.
 
-    Uses Avalanche 0.6's flat-data layout (leaf datasets plus a global index list) and refuses
-    anything with transforms, since batches are formed without calling ``__getitem__``.
+    Uses Avalanche 0.6's flat-data layout (leaf datasets plus a global index list; leaves may themselves
+    be flat data, as Avalanche nests them after some concatenations) and refuses anything with
+    transforms, since batches are formed without calling ``__getitem__``.
     """
-    flat = getattr(dataset, "_flat_data", None)
-    leaves = getattr(flat, "_datasets", None)
-    if flat is None or not leaves or not all(isinstance(leaf, FERTensorDataset) for leaf in leaves):
+    resolved = _resolve(getattr(dataset, "_flat_data", None))
+    if resolved is None:
         return None
-    groups = getattr(flat, "_transform_groups", None)
-    frozen = getattr(flat, "_frozen_transform_groups", None)
-    for tg in (groups, frozen):
+    leaves, leaf_of, local = resolved
+    tasks = torch.as_tensor(np.asarray(list(dataset.targets_task_labels), dtype=np.int64))
+    return TensorView(leaves, torch.from_numpy(leaf_of), torch.from_numpy(local), tasks)
+
+
+def _has_transforms(flat: Any) -> bool:
+    for tg in (getattr(flat, "_transform_groups", None), getattr(flat, "_frozen_transform_groups", None)):
         if tg is not None and any(
             t is not None for t in getattr(tg, "transform_groups", {}).values() if not _is_empty_group(t)
         ):
+            return True
+    return False
+
+
+def _resolve(flat: Any) -> tuple[list[FERTensorDataset], np.ndarray, np.ndarray] | None:
+    """``(leaves, leaf_of, local)`` of every sample of a (possibly nested) flat data, or ``None``."""
+    children = getattr(flat, "_datasets", None)
+    if flat is None or not children or _has_transforms(flat):
+        return None
+    leaves: list[FERTensorDataset] = []
+    position: dict[int, int] = {}
+    of_parts, local_parts = [], []
+    for child in children:
+        if isinstance(child, FERTensorDataset):
+            sub: tuple[list[FERTensorDataset], np.ndarray, np.ndarray] | None = (
+                [child],
+                np.zeros(len(child), dtype=np.int64),
+                np.arange(len(child), dtype=np.int64),
+            )
+        else:
+            sub = _resolve(child)
+        if sub is None:
             return None
-    sizes = np.array([len(leaf) for leaf in leaves], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        sub_leaves, sub_of, sub_local = sub
+        for leaf in sub_leaves:
+            if id(leaf) not in position:
+                position[id(leaf)] = len(leaves)
+                leaves.append(leaf)
+        remap = np.array([position[id(leaf)] for leaf in sub_leaves], dtype=np.int64)
+        of_parts.append(remap[sub_of])
+        local_parts.append(sub_local)
+    leaf_of, local = np.concatenate(of_parts), np.concatenate(local_parts)
     indices = flat._indices
-    global_idx = np.arange(int(sizes.sum())) if indices is None else np.asarray(list(indices), dtype=np.int64)
-    leaf_of = np.searchsorted(starts, global_idx, side="right") - 1
-    local = global_idx - starts[leaf_of]
-    tasks = torch.as_tensor(np.asarray(list(dataset.targets_task_labels), dtype=np.int64))
-    return TensorView(list(leaves), torch.from_numpy(leaf_of), torch.from_numpy(local), tasks)
+    if indices is not None:
+        global_idx = np.asarray(list(indices), dtype=np.int64)
+        leaf_of, local = leaf_of[global_idx], local[global_idx]
+    return leaves, leaf_of, local
 
 
 def _is_empty_group(group: Any) -> bool:

@@ -276,6 +276,7 @@ class Runner:
                 augment=train.augment,
                 seed=seed,
                 amp=self.scenario.amp if self.device.type == "cuda" else False,
+                compile=self.scenario.compile,
                 **options,
             )
 
@@ -307,6 +308,7 @@ class Runner:
                 "seed": seed,
                 "device": self.device.type,
                 "amp": s.amp and self.device.type == "cuda",
+                "compile": s.compile,
                 "version": 1,
             },
             sort_keys=True,

@@ -25,6 +25,16 @@ def test_toml_round_trip():
     assert Scenario.from_dict(tomllib.loads(text)) == scenario
 
 
+def test_compile_is_off_by_default_and_round_trips_through_toml():
+    assert Scenario.demo().compile is False
+    scenario = Scenario.demo().with_overrides(["compile=true"])
+    assert scenario.compile is True
+    text = scenario_to_toml(scenario)
+    assert "compile = true" in text.splitlines()
+    assert Scenario.from_dict(tomllib.loads(text)) == scenario
+    assert Scenario.from_dict(tomllib.loads(scenario_to_toml(Scenario.demo()))).compile is False
+
+
 def test_overrides_address_targets_by_name_and_parse_values():
     scenario = load_scenario(
         SCENARIOS / "paper.toml",
@@ -46,6 +56,9 @@ def test_overrides_address_targets_by_name_and_parse_values():
         ("[strategies]\nnames = ['ft-fcc']", "did you mean 'ft-fc'"),
         ("[source]\nname = 'fer'\nformat = 'fer2013'", "source.root: dataset 'fer'"),
         ("seeds = [0, 0]", "seeds"),
+        ("compile = 'yes'", "compile must be bool, got str"),
+        ("compile = 1", "compile must be bool, got int"),
+        ("compiel = true", "unknown key 'compiel'; did you mean 'compile'"),
         ("mode = ", "not valid TOML"),
     ],
 )
