@@ -139,7 +139,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if table.exists():
         print(table.read_text(encoding="utf-8"))
     print(f"Run directory: {run.run_dir}")
-    print(f"TensorBoard:   tensorboard --logdir {run.run_dir / 'tb'}")
+    if (run.run_dir / "tb").is_dir():
+        print(f"TensorBoard:   tensorboard --logdir {run.run_dir / 'tb'}")
     return 0
 
 

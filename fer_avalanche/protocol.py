@@ -9,7 +9,9 @@ adapts through the targets in order (source -> t1 -> t2 ...) and an accuracy mat
 A run directory holds ``scenario.toml`` (resolved), ``environment.json``, ``datasets.json``,
 ``results.json/.csv/.md``, plots, TensorBoard logs (``tb/``), and ``cells/`` (one JSON per finished
 cell). Every file is written atomically; ``resume=True`` skips finished cells, so an interrupted run
-continues where it stopped and gives the same results as an uninterrupted one.
+continues where it stopped and gives the same results as an uninterrupted one. In sequential mode a
+sequence also saves ``checkpoints/<strategy>__sequence__s<seed>.pt`` after each target (the strategy's
+whole state, :mod:`fer_avalanche.strategies.state`), and a resumed run continues it from there.
 
 Example:
     >>> from fer_avalanche import Scenario, run_scenario
@@ -27,6 +29,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,15 +152,15 @@ def _save_state(path: Path, state: dict[str, Any]) -> None:
         torch.save(state, tmp)
 
 
-def _load_state(path: Path, what: str) -> dict[str, Any]:
+def _load_state(path: Path, what: str, required: str = "model") -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
         raise CheckpointError(
             f"{path}: cannot load {what} checkpoint ({type(exc).__name__}: {exc}); delete it to recompute"
         ) from None
-    if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"{path}: not a fer-avalanche {what} checkpoint (no 'model' entry)")
+    if not isinstance(state, dict) or required not in state:
+        raise CheckpointError(f"{path}: not a fer-avalanche {what} checkpoint (no {required!r} entry)")
     return state
 
 
@@ -353,6 +356,20 @@ class Runner:
         except (OSError, json.JSONDecodeError):
             return None  # a damaged cell is recomputed
 
+    def _step_checkpoint(self, name: str, seed: int) -> Path:
+        return self.run_dir / "checkpoints" / f"{name}__sequence__s{seed}.pt"
+
+    def _step_key(self, name: str, seed: int, step_targets: list[int], options: dict[str, Any]) -> str:
+        payload = {
+            "strategy": name,
+            "seed": seed,
+            "steps": [self.names[t] for t in step_targets],
+            "options": options,
+            "adapt": dataclasses.asdict(self.scenario.adapt),
+            "baseline": self.baseline_key(seed),
+        }
+        return json.dumps(payload, sort_keys=True, default=str)
+
     def _adapt(
         self,
         name: str,
@@ -361,9 +378,22 @@ class Runner:
         step_targets: list[int],
         tb: list[str],
         baseline_acc: dict[str, float],
+        checkpoint: Path | None = None,
     ) -> tuple[list[dict[str, Any]], float]:
-        """Adapt a copy of ``model`` with strategy ``name`` through ``step_targets``; evaluate after each."""
+        """Adapt a copy of ``model`` with strategy ``name`` through ``step_targets``; evaluate after each.
+
+        With ``checkpoint``, the whole state (model, optimizer, plugins' buffers and regularisers, random
+        generators, the evaluations so far) is saved there after every step but the last, and an existing
+        checkpoint is continued from: the steps it holds are not trained again, and the rest give the
+        same results as an uninterrupted run.
+        """
         from fer_avalanche.strategies.registry import get_strategy_spec
+        from fer_avalanche.strategies.state import (
+            load_rng_state,
+            load_strategy_state,
+            rng_state,
+            strategy_state,
+        )
 
         spec = get_strategy_spec(name)
         evaluator, fer_metrics = self._evaluator(tb, baseline_acc)
@@ -374,9 +404,25 @@ class Runner:
         if getattr(spec, "warm_start", None) is not None:
             with quiet_third_party():
                 spec.warm_start(strategy, source_exp)
-        evaluations, train_time = [], 0.0
-        for step, t in enumerate(step_targets):
-            exp = self.benchmark.train_stream[t]
+        datasets = [exp.dataset for exp in self.benchmark.train_stream]
+        key = self._step_key(name, seed, step_targets, options)
+        evaluations: list[dict[str, Any]] = []
+        train_time = 0.0
+        if checkpoint is not None and checkpoint.exists():
+            saved = _load_state(checkpoint, "sequence step", required="key")
+            if saved["key"] != key:
+                raise CheckpointError(
+                    f"{checkpoint}: checkpoint of another experiment (saved for {saved['key']}, "
+                    f"this run needs {key}); delete it to recompute this sequence"
+                )
+            evaluations, train_time = list(saved["evaluations"]), float(saved["train_time"])
+            if spec.trains == "joint":
+                load_rng_state(saved["rng"])
+            else:
+                with quiet_third_party():
+                    load_strategy_state(strategy, saved["strategy"], datasets)
+        for step in range(len(evaluations), len(step_targets)):
+            exp = self.benchmark.train_stream[step_targets[step]]
             if spec.trains == "joint" and step > 0:
                 # Avalanche's JointTraining trains once: each step is a new joint model on all data so far
                 strategy = self._strategy(
@@ -393,6 +439,23 @@ class Runner:
                     )
             train_time += time.perf_counter() - start
             evaluations.append(self._evaluate(strategy, fer_metrics))
+            if checkpoint is not None and step + 1 < len(step_targets):
+                state: dict[str, Any] = {"key": key, "evaluations": evaluations, "train_time": train_time}
+                if spec.trains == "joint":  # rebuilt from the baseline at every step: only the RNGs carry
+                    state["rng"] = rng_state()
+                else:
+                    try:
+                        with quiet_third_party():
+                            state["strategy"] = strategy_state(strategy, datasets)
+                    except CheckpointError as exc:  # e.g. a user's plugin with no registered state
+                        warnings.warn(
+                            f"{name}: no step checkpoints ({exc}); an interrupted sequence restarts "
+                            "from its first target",
+                            stacklevel=2,
+                        )
+                        checkpoint = None
+                        continue
+                _save_state(checkpoint, state)
         self._close_loggers()
         return evaluations, train_time
 
@@ -458,11 +521,19 @@ class Runner:
                     if cell is None:
                         seed_everything(_stable_seed(name, "sequence", seed))
                         steps = list(range(1, len(self.names)))
+                        checkpoint = self._step_checkpoint(name, seed)
                         evaluations, train_time = self._adapt(
-                            name, model, seed, steps, [name, "sequence", f"seed{seed}"], base_acc
+                            name,
+                            model,
+                            seed,
+                            steps,
+                            [name, "sequence", f"seed{seed}"],
+                            base_acc,
+                            checkpoint=checkpoint,
                         )
                         cell = self._sequence(name, seed, base_eval, evaluations, train_time)
                         write_json(path, cell)
+                        checkpoint.unlink(missing_ok=True)  # the cell holds everything it had
                     rows.extend(cell["rows"])
                     sequences.append(cell["sequence"])
                     if self.on_cell_done:

@@ -103,6 +103,16 @@ def _pickled_checkpoint(tmp: Path) -> list[str]:
     return _run(tmp, scenario)
 
 
+def _corrupt_step_checkpoint(tmp: Path) -> list[str]:
+    """An interrupted sequential run whose step checkpoint was damaged, resumed."""
+    scenario = _edit(tmp, 'mode = "pairwise"', 'mode = "sequential"')
+    out = tmp / "out"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "scenario.toml").write_text(scenario.read_text())
+    (out / "checkpoints" / "ft-fc__sequence__s0.pt").write_bytes(b"\x80\x02 truncated")
+    return _run(tmp, scenario, "--resume")
+
+
 def _jaffe(
     tmp: Path, corrupt: str | None = None, names: tuple[str, ...] = ("KA.AN1.39.tiff", "KL.HA2.40.tiff")
 ):
@@ -237,6 +247,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
     ("corrupt-checkpoint", _corrupt_checkpoint, [".pt", "cannot load"]),
     ("mismatched-checkpoint", _mismatched_checkpoint, [".pt", "does not match the model"]),
     ("pickled-object-checkpoint", _pickled_checkpoint, [".pt", "cannot load"]),
+    ("corrupt-step-checkpoint", _corrupt_step_checkpoint, ["ft-fc__sequence__s0.pt", "cannot load"]),
 ]
 
 

@@ -89,3 +89,49 @@ def test_sigkilled_run_resumes_to_identical_results(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert _comparable(victim) == _comparable(reference)
     assert not list(victim.rglob("*.tmp"))  # no temporary file left behind
+
+
+def test_sigkilled_sequence_resumes_from_its_last_step(tmp_path):
+    """Killed between two targets of a sequence: the resumed run starts from the step checkpoint."""
+    scenario = Scenario.demo().with_overrides(
+        [
+            "mode='sequential'",
+            "source.n=350",
+            "targets.lab-a.n=140",
+            "targets.lab-b.n=280",
+            "model.width=4",
+            "train.epochs=1",
+            "adapt.epochs=3",
+            "strategies.names=['replay']",
+            "strategies.options={}",
+        ]
+    )
+    path = tmp_path / "seq.toml"
+    path.write_text(scenario_to_toml(scenario))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    reference = tmp_path / "reference"
+    subprocess.run(_cmd(path, reference, tmp_path / "cache"), check=True, env=env, capture_output=True)
+    assert not list(reference.glob("checkpoints/*.pt"))
+
+    victim = tmp_path / "victim"
+    proc = subprocess.Popen(
+        _cmd(path, victim, tmp_path / "cache"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    checkpoint = victim / "checkpoints" / "replay__sequence__s0.pt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and not checkpoint.exists():
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists() and not (victim / "cells" / "replay__sequence__s0.json").exists()
+
+    resumed = subprocess.run(
+        _cmd(path, victim, tmp_path / "cache", "--resume"), env=env, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert _comparable(victim) == _comparable(reference)
+    results = json.loads((victim / "results.json").read_text())
+    expected = json.loads((reference / "results.json").read_text())
+    assert results["sequences"] == expected["sequences"]
+    assert not checkpoint.exists() and not list(victim.rglob("*.tmp"))

@@ -4,7 +4,10 @@
 - :mod:`.plugins`: freezing, source rehearsal (fusion/replay), reset, batch augmentation, LwF teacher;
 - :mod:`.registry`: ``make_strategy(name, model, ...)``, ``list_strategies()``, ``get_strategy_spec()``;
 - :mod:`.warm_start`: ``warm_start(strategy, source_experience)``, which gives the regularisers
-  (LwF/EWC/SI/MAS) and memory baselines their knowledge of the source before adapting.
+  (LwF/EWC/SI/MAS) and memory baselines their knowledge of the source before adapting;
+- :mod:`.state`: ``strategy_state(strategy, datasets)`` / ``load_strategy_state(...)``, a strategy's
+  whole state between experiences (weights, optimizer, buffers, regularisers, RNGs) as a
+  ``weights_only``-loadable checkpoint; ``register_state`` declares a custom plugin's state.
 """
 
 from fer_avalanche.strategies.registry import (
