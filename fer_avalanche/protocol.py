@@ -411,9 +411,11 @@ class Runner:
         if checkpoint is not None and checkpoint.exists():
             saved = _load_state(checkpoint, "sequence step", required="key")
             if saved["key"] != key:
+                before, now = json.loads(saved["key"]), json.loads(key)
+                differ = sorted(k for k in now.keys() | before.keys() if before.get(k) != now.get(k))
                 raise CheckpointError(
-                    f"{checkpoint}: checkpoint of another experiment (saved for {saved['key']}, "
-                    f"this run needs {key}); delete it to recompute this sequence"
+                    f"{checkpoint}: checkpoint of another experiment (differs from this run in: "
+                    f"{', '.join(differ)}); delete it to recompute this sequence"
                 )
             evaluations, train_time = list(saved["evaluations"]), float(saved["train_time"])
             if spec.trains == "joint":

@@ -186,7 +186,7 @@ def test_step_checkpoint_of_another_strategy_or_corrupt_is_refused(sequence_runn
     runner, model, base_acc, root = sequence_runner
     checkpoint = root / "checkpoints" / "mixed.pt"
     _adapt(runner, model, base_acc, "ft-fc", checkpoint)
-    with pytest.raises(CheckpointError, match="another experiment") as info:
+    with pytest.raises(CheckpointError, match="differs from this run in: strategy\\)") as info:
         _adapt(runner, model, base_acc, "retrain", checkpoint)
     assert str(checkpoint) in str(info.value)
     checkpoint.write_bytes(b"not a checkpoint")
