@@ -47,10 +47,18 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+            if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it what a plain open() would
+                os.fchmod(fh.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _atomic_write(path: str | Path, mode: str, write: Callable[[IO[Any]], None], **open_kwargs: Any) -> None:

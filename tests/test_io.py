@@ -1,4 +1,5 @@
 import os
+import stat
 
 import pytest
 
@@ -21,3 +22,15 @@ def test_atomic_write_replaces_and_creates_parents(tmp_path):
     atomic_write_text(target, "b")
     assert target.read_text() == "b"
     assert sorted(os.listdir(target.parent)) == ["table.md"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_atomic_files_get_the_permissions_of_a_plain_write(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "results.json", {"a": 1})
+        (tmp_path / "plain.json").write_text("{}")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o644
