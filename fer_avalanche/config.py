@@ -108,17 +108,46 @@ class DatasetSpec:
 
 @dataclass
 class ModelSpec:
-    """The CNN (:class:`fer_avalanche.models.FERNet`)."""
+    """The network: an architecture by name (:mod:`fer_avalanche.models`) and its settings.
 
+    ``arch``: ``fernet`` (default), ``paper`` or ``resnet18``. ``width`` scales every layer (``paper``
+    and ``resnet18`` are full-size at 64). ``dropout`` ``None`` = the architecture's default.
+    ``blocks``, ``hidden``, ``batchnorm`` are ``fernet``'s; ``weights`` (a local file) is ``resnet18``'s.
+    Settings an architecture does not have must stay unset.
+    """
+
+    arch: str = "fernet"
     width: int = 32
-    blocks: int = 3
+    dropout: float | None = None
+    blocks: int | None = None
     hidden: int | None = None
-    dropout: float = 0.25
+    batchnorm: bool | None = None
+    weights: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`fer_avalanche.models.make_model` (unset ones left out)."""
+        fields = ("width", "dropout", "blocks", "hidden", "batchnorm", "weights")
+        return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
 
     def validate(self, where: str) -> None:
+        from fer_avalanche.models import ARCHITECTURES, architecture_options
+
+        try:
+            self.arch = ARCHITECTURES.canonical(self.arch)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.arch: {exc}") from None
+        valid = architecture_options(self.arch)
+        for key in self.options():
+            if key not in valid:
+                raise ConfigError(
+                    f"{where}.{key}: architecture {self.arch!r} has no such setting "
+                    f"(its settings: {', '.join(k for k in valid if k not in ('num_classes', 'in_channels'))})"
+                )
         _range(self.width, 1, 1024, f"{where}.width")
-        _range(self.blocks, 2, 5, f"{where}.blocks")
-        _range(self.dropout, 0.0, 0.9, f"{where}.dropout")
+        if self.blocks is not None:
+            _range(self.blocks, 2, 5, f"{where}.blocks")
+        if self.dropout is not None:
+            _range(self.dropout, 0.0, 0.9, f"{where}.dropout")
 
 
 @dataclass
@@ -249,8 +278,11 @@ class Scenario:
 
         get_label_space(self.label_space)
         _range(self.image_size, 16, 256, "image_size")
-        if self.image_size % 2**self.model.blocks:
-            raise ConfigError(f"image_size {self.image_size} must be divisible by 2**model.blocks")
+        blocks = self.model.blocks or 3
+        if self.model.arch == "fernet" and self.image_size % 2**blocks:
+            raise ConfigError(
+                f"image_size {self.image_size} must be divisible by 2**model.blocks ({2**blocks})"
+            )
         _range(self.eval_batch_size, 1, 65_536, "eval_batch_size")
         self.source.validate("source")
         if not self.targets:

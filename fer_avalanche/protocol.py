@@ -48,7 +48,8 @@ from fer_avalanche.data.splits import apply_split
 from fer_avalanche.errors import CheckpointError, ConfigError
 from fer_avalanche.io import atomic_path, atomic_write_text, write_json
 from fer_avalanche.labels import get_label_space
-from fer_avalanche.models import FERNet, make_model
+from fer_avalanche.models import FERModel as FERNet
+from fer_avalanche.models import make_model
 from fer_avalanche.utils import quiet_third_party, resolve_device, seed_everything
 
 __all__ = ["run_scenario", "RunResult", "load_scenario_datasets", "load_dataset_spec", "Runner"]
@@ -224,12 +225,10 @@ class Runner:
     def new_model(self) -> FERNet:
         spec = self.scenario.model
         return make_model(
+            spec.arch,
             num_classes=len(self.label_names),
-            width=spec.width,
-            blocks=spec.blocks,
-            hidden=spec.hidden,
-            dropout=spec.dropout,
             image_size=self.scenario.image_size,
+            **spec.options(),
         )
 
     def _evaluator(
