@@ -136,12 +136,12 @@ class ModelSpec:
             self.arch = ARCHITECTURES.canonical(self.arch)
         except ConfigError as exc:
             raise ConfigError(f"{where}.arch: {exc}") from None
-        valid = architecture_options(self.arch)
+        valid = [k for k in architecture_options(self.arch) if k not in ("num_classes", "in_channels")]
         for key in self.options():
             if key not in valid:
                 raise ConfigError(
                     f"{where}.{key}: architecture {self.arch!r} has no such setting "
-                    f"(its settings: {', '.join(k for k in valid if k not in ('num_classes', 'in_channels'))})"
+                    f"(its settings: {', '.join(valid)})"
                 )
         _range(self.width, 1, 1024, f"{where}.width")
         if self.blocks is not None:
