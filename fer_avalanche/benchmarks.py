@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError, DatasetError
+from fer_avalanche.labels import LabelSpace, get_label_space
 from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
@@ -40,6 +41,9 @@ __all__ = [
     "as_avalanche_dataset",
     "cross_dataset_benchmark",
     "class_incremental_benchmark",
+    "class_groups",
+    "class_group_names",
+    "split_by_classes",
     "normalize",
     "MEAN",
     "STD",
@@ -147,6 +151,66 @@ def cross_dataset_benchmark(datasets: Sequence[FERData], with_validation: bool =
     return bm
 
 
+def class_groups(
+    classes_per_exp: Sequence[Sequence[int | str]] | int, label_space: str | LabelSpace = "basic7"
+) -> list[list[int]]:
+    """The class groups of a class-incremental split, as label indices, from the settings alone.
+
+    An int ``k`` deals the label space's classes in label order into groups of ``k`` (the last group
+    takes the remainder); explicit groups hold names or indices.
+
+    Example:
+        >>> class_groups(3)
+        [[0, 1, 2], [3, 4, 5], [6]]
+        >>> class_groups([["happy", "sad"], ["angry"]])
+        [[3, 4], [0]]
+    """
+    space = get_label_space(label_space)
+    if isinstance(classes_per_exp, int):
+        if classes_per_exp < 1:
+            raise ConfigError(f"classes_per_exp must be >= 1, got {classes_per_exp}")
+        order = list(range(space.num_classes))
+        return [order[i : i + classes_per_exp] for i in range(0, len(order), classes_per_exp)]
+    groups = [[c if isinstance(c, int) else space.index(c) for c in g] for g in classes_per_exp]
+    flat = [c for g in groups for c in g]
+    if any(not g for g in groups):
+        raise ConfigError("classes_per_exp has an empty group")
+    if len(flat) != len(set(flat)):
+        raise ConfigError(f"a class appears in two experiences: {classes_per_exp}")
+    return groups
+
+
+def class_group_names(
+    name: str, classes_per_exp: Sequence[Sequence[int | str]] | int, label_space: str | LabelSpace = "basic7"
+) -> list[str]:
+    """``'<name>/<class>+<class>'`` for each class group (the experiences' dataset names).
+
+    Example:
+        >>> class_group_names("wild", 4)
+        ['wild/angry+disgust+fear+happy', 'wild/sad+surprise+neutral']
+    """
+    space = get_label_space(label_space)
+    return [f"{name}/{'+'.join(space.names[c] for c in g)}" for g in class_groups(classes_per_exp, space)]
+
+
+def split_by_classes(data: FERData, classes_per_exp: Sequence[Sequence[int | str]] | int) -> list[FERData]:
+    """One FERData per class group (:func:`class_groups`), named by :func:`class_group_names`.
+
+    Raises:
+        ConfigError: a group's classes have no samples in ``data``.
+    """
+    groups = class_groups(classes_per_exp, data.label_space)
+    names = class_group_names(data.name, classes_per_exp, data.label_space)
+    present = set(torch.unique(data.labels).tolist())
+    parts = []
+    for group, part_name in zip(groups, names, strict=True):
+        missing = [data.label_space.names[c] for c in group if c not in present]
+        if missing:
+            raise ConfigError(f"classes {missing} have no samples in {data.name!r}")
+        parts.append(data.subset(torch.isin(data.labels, torch.tensor(group)), name=part_name))
+    return parts
+
+
 def class_incremental_benchmark(
     data: FERData,
     classes_per_exp: Sequence[Sequence[int | str]] | int,
@@ -176,14 +240,8 @@ def class_incremental_benchmark(
             order = [order[i] for i in np.random.default_rng(seed).permutation(len(order))]
         groups = [order[i : i + classes_per_exp] for i in range(0, len(order), classes_per_exp)]
     else:
-        groups = [
-            [c if isinstance(c, int) else data.label_space.index(c) for c in g] for g in classes_per_exp
-        ]
+        groups = class_groups(classes_per_exp, data.label_space)
         flat = [c for g in groups for c in g]
-        if any(not g for g in groups):
-            raise ConfigError("classes_per_exp has an empty group")
-        if len(flat) != len(set(flat)):
-            raise ConfigError(f"a class appears in two experiences: {classes_per_exp}")
         missing = [c for c in flat if c not in present]
         if missing:
             raise ConfigError(f"classes {[names[c] for c in missing]} have no samples in {data.name!r}")

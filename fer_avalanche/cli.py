@@ -110,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _scenario(args.scenario, args.overrides)
     from tqdm.auto import tqdm
 
-    from fer_avalanche.protocol import run_scenario
+    from fer_avalanche.experiment import run_scenario
 
     total = len(scenario.seeds) * (
         len(scenario.targets) * len(scenario.strategies.names)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fer_avalanche.errors import ConfigError
+from fer_avalanche.errors import ConfigError, LabelError
 
 __all__ = [
     "Scenario",
@@ -40,11 +40,14 @@ __all__ = [
     "TrainSpec",
     "StrategiesSpec",
     "load_scenario",
+    "bundled_scenarios",
     "scenario_to_toml",
     "MODES",
+    "BUDGETS",
+    "SELECTIONS",
 ]
 
-MODES = ("pairwise", "sequential")
+MODES = ("pairwise", "sequential", "class-incremental")
 
 
 @dataclass
@@ -150,9 +153,32 @@ class ModelSpec:
             _range(self.dropout, 0.0, 0.9, f"{where}.dropout")
 
 
+#: How a training budget is stated (:class:`TrainSpec` ``budget``).
+BUDGETS: tuple[str, ...] = ("epochs", "steps", "target_passes")
+#: Which weights a training run keeps (:class:`TrainSpec` ``select``).
+SELECTIONS: tuple[str, ...] = ("last", "best_val")
+
+
 @dataclass
 class TrainSpec:
-    """Optimisation settings (used for the baseline on the source, and for adaptation)."""
+    """Optimisation settings: ``train`` trains the baseline on the source, ``adapt`` adapts to targets.
+
+    The budget is the same for every strategy of a run (per-strategy overrides are recorded in each
+    result row's ``budget``):
+
+    - ``budget = "epochs"``: ``epochs`` epochs of each strategy's own data (fusion's epoch is a pass
+      over source + target);
+    - ``budget = "steps"``: every strategy takes the same number of optimizer steps per training
+      experience: ``steps``, or, when unset, what ``epochs`` epochs over the target alone take
+      (``epochs * ceil(n_target_train / batch_size)``);
+    - ``budget = "target_passes"``: every strategy sees the target's training set ``target_passes``
+      times (default ``epochs``), whatever else it mixes in.
+
+    ``select = "best_val"`` keeps the weights of the epoch with the best validation accuracy (the
+    target's validation split; also the source's for strategies that train on source data) and
+    ``patience`` stops after that many epochs without improvement. ``eval_every = k`` evaluates the
+    source's and the target's validation splits every k epochs (forgetting curves).
+    """
 
     epochs: int = 10
     lr: float = 1e-3
@@ -160,6 +186,12 @@ class TrainSpec:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     augment: bool = True
+    budget: str = "epochs"
+    steps: int | None = None
+    target_passes: float | None = None
+    select: str = "last"
+    patience: int | None = None
+    eval_every: int = 0
 
     def validate(self, where: str) -> None:
         _range(self.epochs, 0, 10_000, f"{where}.epochs")
@@ -167,13 +199,33 @@ class TrainSpec:
         _range(self.batch_size, 1, 65_536, f"{where}.batch_size")
         _choice(self.optimizer, ("adam", "sgd", "adamw"), f"{where}.optimizer")
         _range(self.weight_decay, 0.0, 1.0, f"{where}.weight_decay")
+        _choice(self.budget, BUDGETS, f"{where}.budget")
+        _choice(self.select, SELECTIONS, f"{where}.select")
+        if self.steps is not None:
+            if self.budget != "steps":
+                raise ConfigError(f"{where}.steps is used only with {where}.budget = 'steps'")
+            _range(self.steps, 1, 10_000_000, f"{where}.steps")
+        if self.target_passes is not None:
+            if self.budget != "target_passes":
+                raise ConfigError(f"{where}.target_passes is used only with {where}.budget = 'target_passes'")
+            _range(self.target_passes, 1e-3, 10_000, f"{where}.target_passes")
+        if self.patience is not None:
+            if self.select != "best_val":
+                raise ConfigError(f"{where}.patience is used only with {where}.select = 'best_val'")
+            _range(self.patience, 1, 10_000, f"{where}.patience")
+        _range(self.eval_every, 0, 10_000, f"{where}.eval_every")
+
+
+#: ``adapt`` settings a strategy's options may override (recorded in its rows' ``budget``).
+STRATEGY_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "batch_size", "budget", "steps", "target_passes")
 
 
 @dataclass
 class StrategiesSpec:
     """Which strategies to compare, and per-strategy options (``options.<name>.<option>``).
 
-    Per-strategy options may also override ``epochs``, ``lr`` and ``batch_size`` of ``adapt``.
+    Per-strategy options may also override ``adapt``'s ``epochs``, ``lr``, ``batch_size``, ``budget``,
+    ``steps`` and ``target_passes`` (:data:`STRATEGY_OVERRIDES`).
     """
 
     names: list[str] = field(
@@ -198,7 +250,7 @@ class StrategiesSpec:
                 raise ConfigError(f"{where}.options.{name}: {exc}") from None
             if not isinstance(options, dict):
                 raise ConfigError(f"{where}.options.{name} must be a table, got {options!r}")
-            valid = {"epochs", "lr", "batch_size", *spec.options}
+            valid = {*STRATEGY_OVERRIDES, *spec.options}
             for key in options:
                 if key not in valid:
                     close = difflib.get_close_matches(key, sorted(valid), n=1)
@@ -225,6 +277,11 @@ class Scenario:
     train: TrainSpec = field(default_factory=TrainSpec)
     adapt: TrainSpec = field(default_factory=lambda: TrainSpec(epochs=10, batch_size=32))
     strategies: StrategiesSpec = field(default_factory=StrategiesSpec)
+    #: ``mode = "class-incremental"``: the source is split into experiences of expression classes,
+    #: ``classes_per_exp`` classes each (an int: label order, the last group takes the rest) or
+    #: explicit groups (``[["happy", "sad"], ["angry", "fear"], ...]``); the baseline is trained on
+    #: the first group, every strategy then learns the others in order (no ``[[targets]]``).
+    classes_per_exp: int | list[list[int | str]] | None = None
     eval_batch_size: int = 512
     amp: bool = True
     #: ``torch.compile`` the model of every strategy (in place, see ``make_strategy(compile=...)``);
@@ -246,9 +303,9 @@ class Scenario:
     def demo(cls) -> Scenario:
         """The built-in demo (synthetic source ``wild`` -> targets ``lab-a`` and ``lab-b``), CPU-sized.
 
-        ``scenarios/demo.toml`` holds the same settings.
+        The settings are ``scenarios/demo.toml`` (shipped inside the package).
         """
-        return cls.from_dict(copy.deepcopy(DEMO), "built-in demo")
+        return load_scenario("demo")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (TOML/JSON-ready; ``None`` values dropped)."""
@@ -285,7 +342,11 @@ class Scenario:
             )
         _range(self.eval_batch_size, 1, 65_536, "eval_batch_size")
         self.source.validate("source")
-        if not self.targets:
+        if self.mode == "class-incremental":
+            self._validate_class_groups()
+        elif self.classes_per_exp is not None:
+            raise ConfigError("classes_per_exp is used only with mode = 'class-incremental'")
+        elif not self.targets:
             raise ConfigError("targets: list at least one target dataset ([[targets]] tables)")
         for i, target in enumerate(self.targets):
             target.validate(f"targets.{i}")
@@ -297,6 +358,39 @@ class Scenario:
         self.adapt.validate("adapt")
         self.strategies.validate("strategies")
 
+    def _validate_class_groups(self) -> None:
+        if self.targets:
+            raise ConfigError(
+                "targets: mode = 'class-incremental' splits the source into experiences of classes; "
+                "remove the [[targets]] tables"
+            )
+        groups = self.classes_per_exp
+        if groups is None:
+            raise ConfigError(
+                "classes_per_exp: mode = 'class-incremental' needs it (e.g. classes_per_exp = 2)"
+            )
+        if isinstance(groups, int):
+            _range(groups, 1, 7, "classes_per_exp")
+            return
+        if len(groups) < 2 or not all(isinstance(g, list) and g for g in groups):
+            raise ConfigError(
+                f"classes_per_exp: need two or more non-empty groups of classes, got {groups!r}"
+            )
+        from fer_avalanche.labels import get_label_space
+
+        space = get_label_space(self.label_space)
+        flat = []
+        for g in groups:
+            for c in g:
+                try:
+                    flat.append(c if isinstance(c, int) else space.index(c))
+                except LabelError:
+                    raise ConfigError(
+                        f"classes_per_exp: unknown class {c!r} (classes: {', '.join(space.names)})"
+                    ) from None
+        if len(flat) != len(set(flat)) or not all(0 <= c < space.num_classes for c in flat):
+            raise ConfigError(f"classes_per_exp: every class at most once, in 0..{space.num_classes - 1}")
+
     @property
     def datasets(self) -> list[DatasetSpec]:
         """Source first, then the targets."""
@@ -304,25 +398,54 @@ class Scenario:
 
 
 # --------------------------------------------------------------------- TOML
+def bundled_scenarios() -> dict[str, Any]:
+    """The scenarios shipped with the package (the repository's ``scenarios/*.toml``), by name.
+
+    Found through :mod:`importlib.resources`, so they work from any directory after a normal install.
+
+    Example:
+        >>> sorted(bundled_scenarios())[:2]
+        ['class_incremental', 'demo']
+    """
+    from importlib.resources import files
+
+    try:
+        folder: Any = files("fer_avalanche.scenarios")
+    except ModuleNotFoundError:  # imported from a source checkout: the repository's own folder
+        folder = Path(__file__).resolve().parents[1] / "scenarios"
+    entries = sorted((p for p in folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+    return {p.name[: -len(".toml")]: p for p in entries}
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
-    """Read a scenario TOML file (and apply ``key=value`` overrides).
+    """Read a scenario TOML file, or a bundled scenario by name (``"demo"``, ``"paper"``), and apply
+    ``key=value`` overrides.
+
+    A path that exists wins over a bundled name.
 
     Raises:
         ConfigError: missing file, TOML syntax error (with line), unknown key, bad value; the message
             names the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: scenario file not found")
+    bundled = bundled_scenarios()
+    if not Path(path).exists() and str(path) in bundled:
+        source: Any = bundled[str(path)]
+        origin, stem = f"{path} (bundled scenario)", str(path)
+    else:
+        source = Path(path)
+        origin, stem = str(source), source.stem
+        if not source.is_file():
+            hint = f"; bundled scenarios: {', '.join(bundled)}" if bundled else ""
+            raise ConfigError(f"{source}: scenario file not found{hint}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    raw.setdefault("name", path.stem)
-    scenario = Scenario.from_dict(raw, str(path))
-    return scenario.with_overrides(overrides, f"{path} --set") if overrides else scenario
+        raise ConfigError(f"{origin}: cannot read ({exc})") from None
+    raw.setdefault("name", stem)
+    scenario = Scenario.from_dict(raw, origin)
+    return scenario.with_overrides(overrides, f"{origin} --set") if overrides else scenario
 
 
 def scenario_to_toml(scenario: Scenario) -> str:
@@ -478,35 +601,3 @@ def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> Non
                 node = node.setdefault(part, {})
         else:
             raise ConfigError(f"{where}: {'.'.join(path[:i])} is a value, not a table")
-
-
-#: The built-in demo scenario (``scenarios/demo.toml`` is the same, as a file to copy and edit).
-DEMO: dict[str, Any] = {
-    "name": "demo",
-    "description": (
-        "Synthetic in-the-wild source -> two posed-lab targets: the paper's question in minutes on a CPU."
-    ),
-    "mode": "pairwise",
-    "seeds": [0],
-    "source": {"name": "wild", "format": "synthetic", "domain": "wild", "n": 4000},
-    "targets": [
-        {"name": "lab-a", "format": "synthetic", "domain": "lab-a", "n": 600},
-        {"name": "lab-b", "format": "synthetic", "domain": "lab-b", "n": 600},
-    ],
-    "model": {"width": 8},
-    "train": {"epochs": 6, "lr": 2e-3, "batch_size": 64},
-    "adapt": {"epochs": 6, "lr": 1e-3, "batch_size": 32},
-    "strategies": {
-        "names": [
-            "baseline",
-            "ft-fc",
-            "ft-lastconv-fc",
-            "retrain",
-            "retrain-scratch",
-            "fusion",
-            "replay",
-            "lwf",
-        ],
-        "options": {"fusion": {"epochs": 2}, "replay": {"mem_size": 500}},
-    },
-}

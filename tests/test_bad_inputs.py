@@ -69,14 +69,9 @@ def _fer_csv(tmp: Path, bad_row: Callable[[list], None] | None = None) -> Path:
 
 def _baseline_checkpoint(tmp: Path, scenario: Path) -> Path:
     from fer_avalanche.config import load_scenario
-    from fer_avalanche.protocol import Runner
+    from fer_avalanche.experiment.context import ExperimentContext
 
-    runner = Runner(
-        load_scenario(scenario), tmp / "probe", torch.device("cpu"), tmp / "cache", progress=False
-    )
-    (tmp / "probe").mkdir()
-    runner.prepare()
-    path = tmp / "cache" / "baselines" / f"{runner.names[0]}-{runner.baseline_key(0)}.pt"
+    path = ExperimentContext(load_scenario(scenario), "cpu", tmp / "cache").baseline_path(0)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "data" / "formats"))
 from fixtures import write_image  # noqa: E402
 
 from fer_avalanche.config import load_scenario  # noqa: E402
-from fer_avalanche.protocol import run_scenario  # noqa: E402
+from fer_avalanche.experiment import run_scenario  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 PAPER = Path(__file__).resolve().parents[1] / "scenarios" / "paper.toml"

@@ -1,27 +1,14 @@
-"""End-to-end: the protocol runner on tiny synthetic data, its run directory, reuse and resume."""
+"""End-to-end: run_scenario on tiny synthetic data, its run directory, reuse, resume and overwrite."""
 
 import json
 
 import pytest
 
-from fer_avalanche.config import Scenario
-from fer_avalanche.protocol import TIMING_KEYS, run_scenario
+from _experiment_helpers import tiny
+
+from fer_avalanche.experiment import TIMING_KEYS, run_scenario
 
 pytestmark = pytest.mark.slow
-
-TINY = [
-    "source.n=420",
-    "targets.lab-a.n=140",
-    "targets.lab-b.n=140",
-    "model.width=4",
-    "train.epochs=1",
-    "adapt.epochs=1",
-    "eval_batch_size=256",
-]
-
-
-def tiny(*extra: str) -> Scenario:
-    return Scenario.demo().with_overrides([*TINY, *extra])
 
 
 def comparable(results):
@@ -67,8 +54,9 @@ def test_baseline_strategy_reproduces_the_baseline(pairwise_run):
     _, run, _ = pairwise_run
     base = run.results["baseline"]["acc"]
     for row in run.results["rows"]:
+        assert set(row["acc"]) == {"wild", row["target"]}  # a cell evaluates its own datasets
         if row["strategy"] == "baseline":
-            assert row["acc"] == pytest.approx(base)
+            assert row["acc"] == pytest.approx({d: base[d] for d in row["acc"]})
             assert row["memory_integrity"] == pytest.approx(1.0)
 
 
@@ -137,65 +125,16 @@ def test_sequential_mode_records_an_accuracy_matrix(tmp_path):
     assert seq["average_accuracy"] == pytest.approx(sum(seq["matrix"][-1]) / 3)
 
 
-# ------------------------------------------------------------------- step checkpoints in a sequence
-@pytest.fixture(scope="module")
-def sequence_runner(tmp_path_factory):
-    import torch
-
-    from fer_avalanche.protocol import Runner
-
-    root = tmp_path_factory.mktemp("steps")
-    scenario = tiny("mode='sequential'", "strategies.options={}", "adapt.epochs=2")
-    runner = Runner(
-        scenario, root / "run", torch.device("cpu"), root / "cache", progress=False, tensorboard=False
+def test_overwrite_with_changed_settings_recomputes_every_cell(tmp_path):
+    """The bug of issue 15: --overwrite reused the old run's cells and returned its numbers."""
+    names = "strategies.names=['retrain']"
+    first = run_scenario(tiny(names), out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "cache")
+    changed = tiny(names, "adapt.epochs=3")
+    again = run_scenario(
+        changed, out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "cache", overwrite=True
     )
-    runner.prepare()
-    model, base_eval, _ = runner.baseline(0)
-    base_acc = {d: e["acc"] for d, e in base_eval.items()}
-    return runner, model, base_acc, root
-
-
-def _adapt(runner, model, base_acc, name, checkpoint):
-    return runner._adapt(name, model, 0, [1, 2], [name], base_acc, checkpoint=checkpoint)[0]
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["ft-fc", "ft-lastconv-fc", "retrain-scratch", "fusion", "replay", "lwf", "ewc", "si", "der", "joint"],
-)
-def test_sequence_continues_from_its_step_checkpoint(sequence_runner, name, monkeypatch):
-    import torch
-
-    runner, model, base_acc, root = sequence_runner
-    checkpoint = root / "checkpoints" / f"{name}.pt"
-    uninterrupted = _adapt(runner, model, base_acc, name, checkpoint)
-    # the checkpoint left on disk is the one taken after the first target: continue from it
-    saved = torch.load(checkpoint, weights_only=True)
-    assert len(saved["evaluations"]) == 1 and saved["evaluations"][0] == uninterrupted[0]
-    evaluated = []
-    monkeypatch.setattr(runner, "_evaluate", lambda *a, _f=runner._evaluate: evaluated.append(1) or _f(*a))
-    torch.manual_seed(999)  # the checkpoint's generators win over whatever this process holds
-    resumed = _adapt(runner, model, base_acc, name, checkpoint)
-    assert len(evaluated) == 1, "the step held by the checkpoint was trained again"
-    assert resumed == uninterrupted
-
-
-def test_step_checkpoint_of_another_strategy_or_corrupt_is_refused(sequence_runner):
-    from fer_avalanche.errors import CheckpointError
-
-    runner, model, base_acc, root = sequence_runner
-    checkpoint = root / "checkpoints" / "mixed.pt"
-    _adapt(runner, model, base_acc, "ft-fc", checkpoint)
-    with pytest.raises(CheckpointError, match="differs from this run in: strategy\\)") as info:
-        _adapt(runner, model, base_acc, "retrain", checkpoint)
-    assert str(checkpoint) in str(info.value)
-    checkpoint.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="cannot load sequence step checkpoint"):
-        _adapt(runner, model, base_acc, "ft-fc", checkpoint)
-
-
-def test_finished_sequence_leaves_no_step_checkpoint(tmp_path):
-    scenario = tiny("mode='sequential'", "strategies.names=['replay']", "strategies.options={}")
-    run = run_scenario(scenario, out=tmp_path / "seq", device="cpu", cache_dir=tmp_path / "cache")
-    assert (run.run_dir / "cells" / "replay__sequence__s0.json").exists()
-    assert not list(run.run_dir.glob("checkpoints/*.pt"))
+    fresh = run_scenario(changed, out=tmp_path / "fresh", device="cpu", cache_dir=tmp_path / "cache")
+    assert comparable(again.results) == comparable(fresh.results)
+    assert comparable(again.results)["rows"] != comparable(first.results)["rows"]
+    on_disk = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert [r["acc"] for r in on_disk["rows"]] == [r["acc"] for r in fresh.results["rows"]]

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from fer_avalanche.config import Scenario, scenario_to_toml
-from fer_avalanche.protocol import TIMING_KEYS
+from fer_avalanche.experiment import TIMING_KEYS
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,226 @@
+"""What every task of an experiment builds from the scenario: datasets, benchmarks, models, strategies.
+
+An :class:`ExperimentContext` is made from the scenario, the device and the cache folder alone, so a
+worker process can rebuild it; it loads each dataset once (per run seed and fold) and keeps it.
+
+Example:
+    >>> from fer_avalanche.config import Scenario
+    >>> from fer_avalanche.experiment.context import ExperimentContext
+    >>> ctx = ExperimentContext(Scenario.demo(), "cpu", cache_dir=None)
+    >>> [d.name for d in ctx.datasets(["lab-a"], seed=0)]  # doctest: +SKIP
+    ['wild', 'lab-a']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fer_avalanche.config import DatasetSpec, Scenario
+from fer_avalanche.data.cache import default_cache_dir
+from fer_avalanche.data.ferdata import FERData
+from fer_avalanche.experiment.keys import baseline_key, strategy_settings
+from fer_avalanche.models import FERModel, make_model
+from fer_avalanche.utils import resolve_device
+
+__all__ = ["ExperimentContext", "stable_seed", "strategy_kwargs"]
+
+
+def stable_seed(*parts: Any) -> int:
+    """A 31-bit seed derived from ``parts`` (names, seeds, folds), the same in every process."""
+    return zlib.crc32("|".join(map(str, parts)).encode()) & 0x7FFFFFFF
+
+
+def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, Any]:
+    """``make_strategy`` keyword arguments for a budget and selection (``train``: TrainSpec as a dict).
+
+    ``budget = "steps"`` without ``steps`` gives what ``epochs`` epochs over the target alone take:
+    ``epochs * ceil(n_target / batch_size)`` (``n_target``: the target's training size).
+    """
+    out: dict[str, Any] = {"epochs": max(1, int(train["epochs"]))}
+    if train["budget"] == "steps":
+        steps = train.get("steps")
+        if steps is None:
+            batches = -(-int(n_target or 0) // int(train["batch_size"]))
+            steps = int(train["epochs"]) * max(1, batches)
+        out["max_steps"] = int(steps)
+    elif train["budget"] == "target_passes":
+        passes = train.get("target_passes")
+        out["target_passes"] = float(train["epochs"] if passes is None else passes)
+    if train["select"] != "last":
+        out["select"] = train["select"]
+    if train.get("patience") is not None:
+        out["patience"] = int(train["patience"])
+    if train.get("eval_every"):
+        out["eval_every"] = int(train["eval_every"])
+    return out
+
+
+class ExperimentContext:
+    """Datasets, benchmarks, models and strategies of one scenario on one device.
+
+    Args:
+        scenario: the experiment.
+        device: ``"cpu"``, ``"cuda"``, ``"auto"`` or a ``torch.device``.
+        cache_dir: decode cache and baseline checkpoints (``None``: ``~/.cache/fer-avalanche``).
+    """
+
+    def __init__(self, scenario: Scenario, device: str | torch.device, cache_dir: str | Path | None) -> None:
+        self.scenario = scenario
+        self.device = resolve_device(device)
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        self._data: dict[tuple[str, int, int | None], FERData] = {}
+
+    # ----------------------------------------------------------------- data
+    @property
+    def source_name(self) -> str:
+        """The source's name (class-incremental: the first class group's, e.g. ``wild/angry+disgust``)."""
+        s = self.scenario
+        if s.mode == "class-incremental":
+            from fer_avalanche.benchmarks import class_group_names
+
+            return class_group_names(s.source.name, s.classes_per_exp, s.label_space)[0]
+        return s.source.name
+
+    @property
+    def label_names(self) -> list[str]:
+        from fer_avalanche.labels import get_label_space
+
+        return list(get_label_space(self.scenario.label_space).names)
+
+    def _spec(self, name: str) -> DatasetSpec:
+        for spec in self.scenario.datasets:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def dataset(self, name: str, seed: int, fold: int | None = None) -> FERData:
+        """One dataset of the scenario for run seed ``seed`` and ``fold``, loaded once."""
+        if self.scenario.mode == "class-incremental":
+            return self._class_group(name, seed)
+        spec = self._spec(name)
+        seed_key = seed if getattr(spec.split, "seed", 0) == "run" else -1
+        fold_key = fold if getattr(spec.split, "folds", None) == "all" else None
+        key = (name, seed_key, fold_key)
+        if key not in self._data:
+            self._data[key] = _load_spec(spec, self.scenario, self.cache_dir, seed, fold_key)
+        return self._data[key]
+
+    def _class_group(self, name: str, seed: int) -> FERData:
+        from fer_avalanche.benchmarks import split_by_classes
+
+        key = (name, seed, None)
+        if key not in self._data:
+            spec = self.scenario.source
+            source = _load_spec(spec, self.scenario, self.cache_dir, seed, None)
+            for part in split_by_classes(source, self.scenario.classes_per_exp):
+                self._data[(part.name, seed, None)] = part
+        return self._data[key]
+
+    def source(self, seed: int) -> FERData:
+        """The source dataset (class-incremental: the first class group) for ``seed``."""
+        return self.dataset(self.source_name, seed)
+
+    def datasets(
+        self, targets: list[str] | tuple[str, ...], seed: int, fold: int | None = None
+    ) -> list[FERData]:
+        """The source (first) and ``targets`` for ``seed`` and ``fold``."""
+        return [self.source(seed), *(self.dataset(t, seed, fold) for t in targets)]
+
+    def benchmark(self, datasets: list[FERData], validation: bool) -> Any:
+        """Avalanche benchmark over ``datasets`` (train/test streams; ``valid_stream`` if asked)."""
+        from fer_avalanche.benchmarks import cross_dataset_benchmark
+
+        return cross_dataset_benchmark(datasets, with_validation=validation)
+
+    # ---------------------------------------------------------------- model
+    def new_model(self) -> FERModel:
+        """A fresh model of the scenario's architecture."""
+        spec = self.scenario.model
+        return make_model(
+            spec.arch,
+            num_classes=len(self.label_names),
+            image_size=self.scenario.image_size,
+            **spec.options(),
+        )
+
+    def baseline_key(self, seed: int) -> dict[str, Any]:
+        return baseline_key(self.scenario, self.source(seed).get_split("train"), seed, self.device.type)
+
+    def baseline_path(self, seed: int) -> Path:
+        from fer_avalanche.experiment.keys import digest
+
+        return self.cache_dir / "baselines" / f"{self.source_name}-{digest(self.baseline_key(seed))}.pt"
+
+    # ------------------------------------------------------------ strategies
+    def strategy(
+        self,
+        name: str,
+        model: torch.nn.Module,
+        seed: int,
+        *,
+        train: dict[str, Any],
+        options: dict[str, Any],
+        source: Any,
+        n_target: int | None,
+        evaluator: Any,
+        plugins: list[Any],
+        val_sets: dict[str, Any] | None,
+    ) -> Any:
+        """``make_strategy(name, model, ...)`` with the scenario's common settings and ``train``'s budget."""
+        from fer_avalanche.strategies.registry import make_strategy
+
+        s = self.scenario
+        extra = strategy_kwargs(train, n_target)
+        if val_sets and (extra.get("select") or extra.get("eval_every")):
+            extra["val_sets"] = val_sets
+        strategy = make_strategy(
+            name,
+            model,
+            source=getattr(source, "dataset", source),
+            lr=train["lr"],
+            optimizer=train["optimizer"],
+            weight_decay=train["weight_decay"],
+            batch_size=train["batch_size"],
+            eval_batch_size=s.eval_batch_size,
+            device=self.device,
+            evaluator=evaluator,
+            augment=train["augment"],
+            seed=seed,
+            amp=s.amp if self.device.type == "cuda" else False,
+            compile=s.compile,
+            plugins=plugins,
+            **extra,
+            **options,
+        )
+        warm = getattr(strategy.fer_spec, "warm_start", None)
+        if warm is not None and source is not None and hasattr(source, "dataset"):
+            warm(strategy, source)  # interim: until make_strategy warm-starts by construction
+        return strategy
+
+    def adapt_settings(self, strategy: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(adapt settings with the strategy's overrides, its own options)``."""
+        return strategy_settings(self.scenario, strategy)
+
+    def train_settings(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.scenario.train)
+
+
+def _load_spec(
+    spec: DatasetSpec, scenario: Scenario, cache_dir: Path, seed: int, fold: int | None
+) -> FERData:
+    """Load one dataset spec (the data package's loader; resolves ``seed = "run"`` and the fold)."""
+    from fer_avalanche.data.specs import load_dataset_spec
+
+    return load_dataset_spec(
+        spec,
+        label_space=scenario.label_space,
+        image_size=scenario.image_size,
+        cache_dir=cache_dir,
+        run_seed=seed,
+        fold=fold,
+    )

@@ -1,0 +1,277 @@
+"""``run_scenario``: plan the cells, run baselines then cells on an executor, write the run directory.
+
+Order: the run directory's rules (:mod:`~fer_avalanche.experiment.store`), the plan
+(:mod:`~fer_avalanche.experiment.plan`), the key of every cell (finished cells with the same key are
+read back, the rest run), one baseline task per seed, then one task per unfinished cell. Each finished
+cell is written to ``cells/`` (and to TensorBoard) by this process as soon as it arrives; at the end the
+results dict is assembled from the records, with its confidence intervals, and the reports are written.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fer_avalanche.config import Scenario, scenario_to_toml
+from fer_avalanche.experiment.context import ExperimentContext
+from fer_avalanche.experiment.executors import Executor, make_executor
+from fer_avalanche.experiment.keys import cell_key
+from fer_avalanche.experiment.plan import Cell, plan_cells, plan_seeds
+from fer_avalanche.experiment.progress import RunProgress
+from fer_avalanche.experiment.records import BaselineRecord, CellRecord, results_dict, rows_of
+from fer_avalanche.experiment.store import RunStore
+from fer_avalanche.experiment.tasks import baseline_task, cell_task, raise_if_error
+from fer_avalanche.utils import resolve_device
+
+__all__ = ["run_scenario", "RunResult", "default_run_dir"]
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_scenario` returns: the run directory and the results dict (``results.json``)."""
+
+    run_dir: Path
+    results: dict[str, Any]
+
+
+def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
+    """``runs/<scenario name>-<YYYYmmdd-HHMMSS>``."""
+    return root / f"{scenario.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _environment(device: torch.device, scenario: Scenario, executor: str, ex: Executor) -> dict[str, Any]:
+    import avalanche
+
+    import fer_avalanche
+
+    return {
+        "fer_avalanche": fer_avalanche.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "avalanche": avalanche.__version__,
+        "numpy": np.__version__,
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or "cpu",
+        "cpu_threads": ex.threads or torch.get_num_threads(),
+        "executor": executor,
+        "seeds": scenario.seeds,
+        "command": sys.argv,
+        "started": datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+class _Run:
+    """The state of one run_scenario call (kept small: the work is in the modules it calls)."""
+
+    def __init__(self, scenario: Scenario, ctx: ExperimentContext, store: RunStore, executor: Executor):
+        self.scenario, self.ctx, self.store, self.executor = scenario, ctx, store, executor
+        self.toml = scenario_to_toml(scenario)
+        self.cells = plan_cells(scenario)
+        self.seeds = plan_seeds(scenario)
+        self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
+
+    def names(self, cell: Cell) -> list[str]:
+        return [self.ctx.source_name, *cell.targets]
+
+    def key(self, cell: Cell) -> dict[str, Any]:
+        datasets = self.ctx.datasets(cell.targets, cell.seed, cell.fold)
+        return cell_key(self.scenario, cell, self.ctx.baseline_key(cell.seed), {d.name: d for d in datasets})
+
+    def evaluate_on(self, seed: int) -> dict[int | None, list[str]]:
+        """For each fold, the datasets the baseline of ``seed`` is evaluated on (each dataset once)."""
+        out: dict[int | None, list[str]] = {None: [self.ctx.source_name]}
+        for cell in self.cells:
+            if cell.seed == seed:
+                for name in cell.targets:
+                    fold = cell.fold if self._has_folds(name) else None
+                    if name not in out.setdefault(fold, []):
+                        out[fold].append(name)
+        return out
+
+    def _has_folds(self, name: str) -> bool:
+        spec = next((t for t in self.scenario.targets if t.name == name), None)
+        return spec is not None and getattr(spec.split, "folds", None) == "all"
+
+    def datasets_summary(self) -> list[dict[str, Any]]:
+        seen: dict[int, dict[str, Any]] = {}
+        for cell in self.cells:
+            for data in self.ctx.datasets(cell.targets, cell.seed, cell.fold):
+                if id(data) not in seen:
+                    seen[id(data)] = {**data.summary(), "seed": cell.seed, "fold": cell.fold}
+        return list(seen.values())
+
+    def baselines(self, progress: RunProgress) -> dict[int, BaselineRecord]:
+        echo = progress.echo if self.executor.in_process else None
+        calls = [
+            (
+                baseline_task,
+                (*self.common, seed, self.evaluate_on(seed), self.executor.threads),
+                {"echo": echo},
+            )
+            for seed in self.seeds
+        ]
+        out = {}
+        for index, result in self.executor.run(calls):
+            record = raise_if_error(result)
+            out[self.seeds[index]] = record
+            progress.echo(
+                f"baseline (seed {record.seed}): {'reused' if record.reused else 'trained'}, "
+                f"source acc {record.evaluations[None][self.ctx.source_name].acc:.3f}"
+            )
+        return out
+
+
+def run_scenario(
+    scenario: Scenario,
+    out: str | Path | None = None,
+    device: str | torch.device = "auto",
+    resume: bool = False,
+    overwrite: bool = False,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+    tensorboard: bool = True,
+    on_cell_done: Callable[[dict[str, Any]], None] | None = None,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    threads: int | None = None,
+) -> RunResult:
+    """Run ``scenario`` and write a complete run directory.
+
+    Args:
+        scenario: the experiment (:meth:`Scenario.demo`, :func:`~fer_avalanche.config.load_scenario`).
+        out: run directory (default ``runs/<name>-<time>``).
+        device: ``'auto'``, ``'cpu'`` or ``'cuda'``.
+        resume: continue the run in ``out`` (which must hold the same scenario), skipping finished cells.
+        overwrite: replace an existing run in ``out`` (its cells and checkpoints are deleted first).
+        cache_dir: decode cache and baseline checkpoints (default ``~/.cache/fer-avalanche``).
+        progress: the cell bar and one line per training epoch on stderr.
+        tensorboard: write TensorBoard logs under ``<run>/tb``.
+        on_cell_done: called with each finished cell's (last) results row.
+        executor: ``'serial'`` (this process), ``'local'`` (a local Dask cluster of ``workers``
+            processes) or ``'dask'`` (the cluster at ``scheduler``).
+        workers, scheduler: see ``executor``.
+        threads: CPU threads per cell (default: all cores for serial, cores // workers for local).
+            CPU results are bit-identical across executors for the same threads per cell.
+
+    Raises:
+        ConfigError: the run directory exists (without ``resume``/``overwrite``), ``resume`` on a
+            directory whose scenario differs, a bad executor setting.
+
+    Example:
+        >>> from fer_avalanche import Scenario, run_scenario
+        >>> run = run_scenario(Scenario.demo(), out="runs/my-demo", device="cpu")  # doctest: +SKIP
+        >>> run.results["rows"][0]["memory_integrity"]  # doctest: +SKIP
+    """
+    dev = resolve_device(device)
+    run_dir = Path(out) if out is not None else default_run_dir(scenario)
+    store = RunStore(run_dir)
+    store.open(scenario_to_toml(scenario), resume=resume, overwrite=overwrite)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    ctx = ExperimentContext(scenario, dev, cache_dir)
+    start = time.perf_counter()
+    with make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex:
+        run = _Run(scenario, ctx, store, ex)
+        store.write_json("environment.json", _environment(dev, scenario, executor, ex))
+        store.write_json("datasets.json", run.datasets_summary())
+        results = _execute(run, progress, tensorboard, on_cell_done)
+    results["config"] = scenario.to_dict()
+    results["environment"] = _read_json(run_dir / "environment.json")
+    results["wall_time_s"] = round(time.perf_counter() - start, 2)
+    _write_reports(run_dir, results, tensorboard)
+    return RunResult(run_dir, results)
+
+
+def _read_json(path: Path) -> Any:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _execute(
+    run: _Run, progress: bool, tensorboard: bool, on_cell_done: Callable[[dict[str, Any]], None] | None
+) -> dict[str, Any]:
+    from fer_avalanche.experiment import tensorboard as tb
+
+    keys = {cell: run.key(cell) for cell in run.cells}
+    done: dict[Cell, CellRecord] = {}
+    for cell in run.cells:
+        raw = run.store.read_cell(cell, keys[cell])
+        if raw is not None:
+            done[cell] = CellRecord.from_dict(raw)
+    bar = RunProgress(len(run.cells), len(done), run.scenario.name, quiet=not progress)
+    try:
+        baselines = run.baselines(bar)
+        if tensorboard:
+            for record in baselines.values():
+                tb.write_baseline_events(run.store.run_dir, record)
+        todo = [c for c in run.cells if c not in done]
+        shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
+        echo = bar.echo if run.executor.in_process else None
+        calls = []
+        for cell in todo:
+            checkpoint = str(run.store.checkpoint_path(cell)) if run.executor.shared_filesystem else None
+            args = (
+                *run.common,
+                cell.to_dict(),
+                keys[cell],
+                shared[cell.seed],
+                checkpoint,
+                run.executor.threads,
+            )
+            calls.append((cell_task, args, {"echo": echo}))
+        if todo:
+            bar.running(todo[0].label)
+        for index, result in run.executor.run(calls):
+            cell = todo[index]
+            record = CellRecord.from_dict(raise_if_error(result))
+            run.store.write_cell(cell, record.to_dict())
+            rows = rows_of(record, baselines[cell.seed], run.ctx.source_name)
+            if tensorboard:
+                tb.write_cell_events(run.store.run_dir, record, rows, run.ctx.label_names)
+            done[cell] = record
+            bar.finished(cell.label, f"MI={rows[-1]['memory_integrity']:.3f}")
+            if on_cell_done:
+                on_cell_done(rows[-1])
+    finally:
+        bar.close()
+    s = run.scenario
+    names = list(dict.fromkeys([run.ctx.source_name, *(t for c in run.cells for t in c.targets)]))
+    return results_dict(
+        s.mode,
+        s.name,
+        names,
+        run.ctx.label_names,
+        s.seeds,
+        list(baselines.values()),
+        [done[c] for c in run.cells],
+    )
+
+
+def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:
+    from fer_avalanche.reporting import write_results
+
+    try:
+        from fer_avalanche.stats import add_intervals
+    except ImportError:  # pragma: no cover - until the statistics module lands
+        add_intervals = None
+    if add_intervals is not None:
+        add_intervals(results)
+    write_results(run_dir, results)
+    if tensorboard:
+        from fer_avalanche.experiment.tensorboard import write_summary_images
+
+        write_summary_images(run_dir)
