@@ -135,8 +135,13 @@ def _two_level(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return values[0]
     k = rng.integers(0, units, size=(n_boot, units))
     b = rng.integers(0, n_boot, size=(n_boot, units))
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(values[k, b], axis=1) if np.isnan(values).any() else values[k, b].mean(axis=1)
+    drawn = values[k, b]
+    if not np.isnan(drawn).any():
+        return drawn.mean(axis=1)
+    # undefined draws (an MI whose baseline draw scored 0): average the defined ones, NaN if none
+    count = np.isfinite(drawn).sum(axis=1)
+    total = np.where(np.isfinite(drawn), drawn, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def pareto_front(

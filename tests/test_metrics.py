@@ -102,7 +102,13 @@ def test_per_sample_outputs_are_reset_per_experience_and_optional() -> None:
     assert d["labels"] == "".join(str(v) for v in y2.tolist())
     assert d["predictions"] == encode_classes(l2.argmax(1).numpy())
     lean = FERMetrics(C, NAMES, confusion_images=False, per_sample=False)
-    _run_eval(lean, _strategy("a"), y1, l1)
+    strategy = _strategy("a")
+    lean.before_eval(strategy)
+    lean.before_eval_exp(strategy)
+    strategy.mb_y, strategy.mb_output = y1, l1
+    lean.after_eval_iteration(strategy)
+    assert lean._y == [] and lean._pred == []  # nothing kept on the device per sample
+    lean.after_eval_exp(strategy)
     assert lean.results["a"].labels is None and "predictions" not in lean.results["a"].to_dict()
     assert lean.results["a"].acc == pytest.approx(metric.results["a"].acc)
 

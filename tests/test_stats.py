@@ -262,24 +262,16 @@ def test_pareto_front_hand_set() -> None:
 def test_summary_marks_the_front_per_target_with_the_baseline_competing() -> None:
     n = 100
     base = {"src": correct_vector(n, 80), "a": correct_vector(n, 40), "b": correct_vector(n, 40)}
-    rows = {
-        ("fusion", "a"): {
-            "src": correct_vector(n, 80),
-            "a": correct_vector(n, 60),
-            "b": base["b"],
-        },  # MI 1, .6
-        ("ft-fc", "a"): {"src": correct_vector(n, 60), "a": correct_vector(n, 90), "b": base["b"]},  # .75, .9
-        ("lwf", "a"): {"src": correct_vector(n, 60), "a": correct_vector(n, 50), "b": base["b"]},  # dominated
-        ("bad", "a"): {
-            "src": correct_vector(n, 72),
-            "a": correct_vector(n, 30),
-            "b": base["b"],
-        },  # < baseline
-        ("lwf", "b"): {
-            "src": correct_vector(n, 60),
-            "a": base["a"],
-            "b": correct_vector(n, 50),
-        },  # alone on b
+
+    def row(src: int, target: str, right: int) -> dict[str, np.ndarray]:
+        return {**base, "src": correct_vector(n, src), target: correct_vector(n, right)}
+
+    rows = {  # (MI, target acc); the baseline is (1.0, 0.4)
+        ("fusion", "a"): row(76, "a", 60),  # (0.95, 0.6)
+        ("ft-fc", "a"): row(60, "a", 90),  # (0.75, 0.9)
+        ("lwf", "a"): row(60, "a", 50),  # (0.75, 0.5): dominated by ft-fc
+        ("bad", "a"): row(79, "a", 30),  # (0.9875, 0.3): no strategy beats its MI; only the baseline does
+        ("lwf", "b"): row(60, "b", 50),  # alone on target b
     }
     out = add_intervals(one_unit(rows, base), n_boot=50)
     front = {(e["strategy"], e["target"]): e["pareto"] for e in out["summary"]}
