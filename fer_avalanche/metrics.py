@@ -224,7 +224,7 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         label_names: ``C`` class names (for the confusion images).
         confusion_images: emit a ``FER/confusion/<dataset>`` image per evaluated experience (rendered
             by :func:`fer_avalanche.figures.confusion_image`).
-        per_sample: keep every sample's label and prediction (8 bytes each on the device per
+        per_sample: keep every sample's label and prediction (16 bytes per sample on the device
             evaluated sample until the experience ends); ``False`` leaves them ``None``.
 
     Example:
