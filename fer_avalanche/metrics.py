@@ -225,7 +225,7 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         confusion_images: emit a ``FER/confusion/<dataset>`` image per evaluated experience (rendered
             by :func:`fer_avalanche.figures.confusion_image`).
         per_sample: keep every sample's label and prediction (16 bytes per sample on the device
-            evaluated sample until the experience ends); ``False`` leaves them ``None``.
+            until the experience ends); ``False`` leaves them ``None``.
 
     Example:
         >>> fm = FERMetrics(2, ["a", "b"], confusion_images=False)
