@@ -3,7 +3,7 @@
 Commands:
     fer-avalanche run [SCENARIO] [--out DIR] [--device auto|cpu|cuda] [--set key=value ...] [--resume]
     fer-avalanche data check NAME ROOT [--json] [--label-space basic7|basic8] [--option key=value ...]
-    fer-avalanche report RUN_DIR
+    fer-avalanche report RUN_DIR [--compare A B] [--json] [--n-boot N]
     fer-avalanche list strategies|formats|domains|scenarios
 
 User mistakes (a bad scenario key, a missing folder, a corrupt checkpoint) print one ``error:`` line
@@ -81,8 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="format-specific setting, e.g. --option peak_frames=1 (repeatable)",
     )
 
-    report = sub.add_parser("report", help="re-render tables and plots of a run directory")
+    report = sub.add_parser(
+        "report", help="re-render tables and plots of a run directory, or compare two strategies"
+    )
     report.add_argument("run_dir", type=Path)
+    report.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="print the paired difference A - B per target (target acc, source acc, MI) with 95%% intervals",
+    )
+    report.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    report.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws (default 1000)")
 
     lister = sub.add_parser("list", help="list registered strategies, dataset formats, synthetic domains")
     lister.add_argument("what", choices=("strategies", "formats", "domains", "scenarios"))
@@ -178,10 +188,16 @@ def _cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from fer_avalanche.reporting import render_report
+    from fer_avalanche.reporting import format_comparison, load_results, render_report
 
-    for path in render_report(args.run_dir):
-        print(path)
+    if args.compare:
+        from fer_avalanche.stats import compare
+
+        comparison = compare(load_results(args.run_dir), *args.compare, n_boot=args.n_boot)
+        print(json.dumps(comparison) if args.json else format_comparison(comparison))
+        return 0
+    paths = render_report(args.run_dir, n_boot=args.n_boot)
+    print(json.dumps({"written": [str(p) for p in paths]}) if args.json else "\n".join(map(str, paths)))
     return 0
 
 

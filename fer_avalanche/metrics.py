@@ -1,11 +1,17 @@
 """Metrics computed on the training device: per-dataset accuracy, macro-F1, per-class accuracy,
-confusion matrices, training loss, memory integrity, and the sequential-stream summaries.
+confusion matrices, per-sample predictions, training loss, memory integrity, and the sequential-stream
+summaries.
 
 The Avalanche ``PluginMetric`` s here never synchronise the host with the device inside a mini-batch:
 :class:`FERMetrics` adds each evaluation batch into a confusion matrix that lives on the device
 (``index_add_`` of ``y * C + pred``; ``torch.bincount`` is *not* used because on CUDA it reads the
-maximum of its input back to the host to size its output) and copies that matrix to the host once per
-evaluated experience; :class:`TrainLossMetric` sums the loss on the device and syncs once per epoch.
+maximum of its input back to the host to size its output), keeps each batch's labels and argmax on the
+device, and copies all three to the host in one transfer per evaluated experience;
+:class:`TrainLossMetric` sums the loss on the device and syncs once per epoch.
+
+Per-sample labels and predictions (test-set order) are what the bootstrap intervals of
+:mod:`fer_avalanche.stats` resample; :func:`encode_classes` / :func:`decode_classes` store them in
+``results.json`` as one character per sample.
 
 Why our own metrics (see ``DESIGN.md``): Avalanche's ``ExperienceForgetting`` only knows experiences
 trained inside the stream (the pre-trained source is invisible to it), the metrics dict returned by
@@ -42,6 +48,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fer_avalanche.classcodes import CLASS_ALPHABET, decode_classes, encode_classes
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.utils import quiet_third_party
 
@@ -51,6 +58,9 @@ with quiet_third_party():
 
 __all__ = [
     "EvalResult",
+    "encode_classes",
+    "decode_classes",
+    "CLASS_ALPHABET",
     "summarize_confusion",
     "update_confusion",
     "FERMetrics",
@@ -83,6 +93,9 @@ class EvalResult:
         per_class_acc: per-class accuracy (= recall) in label order; ``None`` for absent classes.
         confusion: ``[C, C]`` int64 counts, rows = true class, columns = predicted class.
         n: number of evaluated samples.
+        labels: the true class of every test sample, in test-set order (int64 ``[n]``); ``None`` when
+            only the confusion matrix is known (e.g. built by :func:`summarize_confusion` alone).
+        predictions: the predicted class (argmax) of every test sample, same order; ``None`` likewise.
 
     Example:
         >>> r = summarize_confusion(np.array([[3, 1], [0, 0]]))
@@ -95,21 +108,33 @@ class EvalResult:
     per_class_acc: list[float | None]
     confusion: np.ndarray
     n: int
+    labels: np.ndarray | None = None
+    predictions: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``confusion`` as nested lists of ints).
+        """JSON-ready dict: ``confusion`` as nested lists of ints, and ``labels`` / ``predictions``
+        encoded with :func:`encode_classes` (one character per sample) when they are known.
 
         Example:
-            >>> summarize_confusion(np.eye(2, dtype=int)).to_dict()["acc"]
-            1.0
+            >>> r = summarize_confusion(np.eye(2, dtype=int))
+            >>> r.to_dict()["acc"], "labels" in r.to_dict()
+            (1.0, False)
+            >>> r.labels, r.predictions = np.array([0, 1]), np.array([0, 1])
+            >>> r.to_dict()["predictions"]
+            '01'
         """
-        return {
+        out: dict[str, Any] = {
             "acc": float(self.acc),
             "macro_f1": float(self.macro_f1),
             "per_class_acc": [None if v is None else float(v) for v in self.per_class_acc],
             "confusion": np.asarray(self.confusion, dtype=np.int64).tolist(),
             "n": int(self.n),
         }
+        if self.labels is not None:
+            out["labels"] = encode_classes(self.labels)
+        if self.predictions is not None:
+            out["predictions"] = encode_classes(self.predictions)
+        return out
 
 
 def summarize_confusion(confusion: np.ndarray | Sequence[Sequence[int]]) -> EvalResult:
@@ -155,8 +180,13 @@ def update_confusion(confusion: torch.Tensor, y: torch.Tensor, logits: torch.Ten
         >>> update_confusion(cm, torch.tensor([0, 1, 1]), torch.tensor([[2., 0], [0, 1], [3, 0]])).tolist()
         [1, 0, 1, 1]
     """
-    c = math.isqrt(confusion.numel())
-    idx = y.to(device=confusion.device, dtype=torch.long) * c + logits.argmax(dim=1).to(confusion.device)
+    y = y.to(device=confusion.device, dtype=torch.long)
+    return _add_pairs(confusion, y, logits.argmax(dim=1).to(confusion.device))
+
+
+def _add_pairs(confusion: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
+    """``confusion[y * C + pred] += 1`` on the confusion's device (both long, same device)."""
+    idx = y * math.isqrt(confusion.numel()) + pred
     return confusion.index_add_(0, idx, torch.ones_like(idx))
 
 
@@ -177,10 +207,13 @@ def _dataset_name(strategy: Any) -> str:
 class FERMetrics(PluginMetric[dict[str, EvalResult]]):
     """Per-dataset accuracy, macro-F1, per-class accuracy and confusion matrix of every ``eval``.
 
-    During evaluation the confusion matrix of the current experience is accumulated on the device
-    (no host sync per batch); at ``after_eval_exp`` it is copied to the host once and summarised
-    (:func:`summarize_confusion`). Results are keyed by ``strategy.experience.dataset_name``
-    (``exp<k>`` when the experience has none):
+    During evaluation the confusion matrix of the current experience is accumulated on the device and
+    each batch's labels and argmax predictions are kept there (no host sync per batch); at
+    ``after_eval_exp`` all three are copied to the host in one transfer and summarised
+    (:func:`summarize_confusion`; :attr:`EvalResult.labels` / :attr:`EvalResult.predictions` in the
+    order the experience's test set was evaluated, which is the test set's own order: evaluation does
+    not shuffle). Results are keyed by ``strategy.experience.dataset_name`` (``exp<k>`` when the
+    experience has none):
 
     - :attr:`results`: the latest result of every dataset ever evaluated by this metric;
     - :attr:`last_eval`: only the datasets evaluated by the latest ``strategy.eval(...)`` call
@@ -189,7 +222,10 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
     Args:
         num_classes: ``C``, the model's number of outputs.
         label_names: ``C`` class names (for the confusion images).
-        confusion_images: emit a ``FER/confusion/<dataset>`` image per evaluated experience.
+        confusion_images: emit a ``FER/confusion/<dataset>`` image per evaluated experience (rendered
+            by :func:`fer_avalanche.figures.confusion_image`).
+        per_sample: keep every sample's label and prediction (16 bytes per sample on the device
+            until the experience ends); ``False`` leaves them ``None``.
 
     Example:
         >>> fm = FERMetrics(2, ["a", "b"], confusion_images=False)
@@ -197,7 +233,13 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         {}
     """
 
-    def __init__(self, num_classes: int, label_names: Sequence[str], confusion_images: bool = True) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        label_names: Sequence[str],
+        confusion_images: bool = True,
+        per_sample: bool = True,
+    ) -> None:
         super().__init__()
         if num_classes < 2:
             raise ConfigError(f"FERMetrics: num_classes must be >= 2, got {num_classes}")
@@ -208,9 +250,12 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         self.num_classes = int(num_classes)
         self.label_names = [str(n) for n in label_names]
         self.confusion_images = confusion_images
+        self.per_sample = per_sample
         self.results: dict[str, EvalResult] = {}
         self.last_eval: dict[str, EvalResult] = {}
         self._cm: torch.Tensor | None = None
+        self._y: list[torch.Tensor] = []
+        self._pred: list[torch.Tensor] = []
 
     # -- Metric protocol
     def result(self) -> dict[str, EvalResult]:
@@ -222,6 +267,7 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         self.results.clear()
         self.last_eval.clear()
         self._cm = None
+        self._y, self._pred = [], []
 
     def accuracies(self, last: bool = True) -> dict[str, float]:
         """``{dataset: acc}`` of the latest eval call (``last=True``) or of every dataset seen."""
@@ -234,24 +280,38 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
 
     def before_eval_exp(self, strategy: Any) -> None:
         self._cm = None
+        self._y, self._pred = [], []
 
     def after_eval_iteration(self, strategy: Any) -> None:
         # Hot path: device-only tensor ops, no .item()/.cpu()/float().
         logits = strategy.mb_output
         if self._cm is None:
             self._cm = torch.zeros(self.num_classes**2, dtype=torch.long, device=logits.device)
-        update_confusion(self._cm, strategy.mb_y, logits)
+        y = strategy.mb_y.to(device=self._cm.device, dtype=torch.long)
+        pred = logits.argmax(dim=1).to(self._cm.device)
+        _add_pairs(self._cm, y, pred)
+        if self.per_sample:
+            self._y.append(y)
+            self._pred.append(pred)
+
+    def _to_host(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Confusion ``[C, C]``, labels, predictions of the current experience: one device->host copy."""
+        c = self.num_classes
+        if self._cm is None:
+            empty = np.zeros(0, dtype=np.int64) if self.per_sample else None
+            return np.zeros((c, c), dtype=np.int64), empty, empty
+        if not self.per_sample:
+            return self._cm.view(c, c).cpu().numpy().astype(np.int64), None, None
+        flat = torch.cat([self._cm, *self._y, *self._pred]).cpu().numpy().astype(np.int64)  # the one sync
+        n = (flat.size - c * c) // 2
+        return flat[: c * c].reshape(c, c), flat[c * c : c * c + n], flat[c * c + n :]
 
     def after_eval_exp(self, strategy: Any) -> list[MetricValue]:
-        cm_flat = self._cm
-        c = self.num_classes
-        cm = (
-            np.zeros((c, c), dtype=np.int64)
-            if cm_flat is None
-            else cm_flat.view(c, c).cpu().numpy().astype(np.int64)  # the one sync per experience
-        )
+        cm, labels, predictions = self._to_host()
         self._cm = None
+        self._y, self._pred = [], []
         res = summarize_confusion(cm)
+        res.labels, res.predictions = labels, predictions
         name = _dataset_name(strategy)
         self.results[name] = res
         self.last_eval[name] = res
@@ -261,7 +321,7 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
             MetricValue(self, f"FER/macro_f1/{name}", float(res.macro_f1), x),
         ]
         if self.confusion_images:
-            from fer_avalanche.reporting import confusion_image
+            from fer_avalanche.figures import confusion_image
 
             image = confusion_image(cm, self.label_names, title=f"{name} (acc {res.acc:.1%}, n={res.n})")
             values.append(MetricValue(self, f"FER/confusion/{name}", image, x))

@@ -1,25 +1,23 @@
-"""Tables and plots of a run: ``results.json/.csv/.md``, the trade-off plot, accuracy matrices and
-confusion matrices, all written atomically (:mod:`fer_avalanche.io`).
+"""Tables and plots of a run: ``results.json/.csv/.md``, the trade-off plot, forgetting curves, accuracy
+matrices and confusion matrices, all written atomically (:mod:`fer_avalanche.io`).
 
-Input is the results dict the runner produces (:func:`fer_avalanche.protocol.run_scenario`)::
+Input is the results dict the runner produces (``docs``: the results schema in the README's "The run
+directory"): ``source``, ``datasets``, ``baselines`` (one per unit = (seed, fold)), ``baseline``
+(means), ``rows`` (one per cell: strategy x target x seed x fold, with ``acc``, ``predictions``,
+``budget``, ``curve`` ...), ``sequences`` (accuracy matrices) and, after
+:func:`fer_avalanche.stats.add_intervals`, each row's ``ci`` and the per-(strategy, target)
+``summary``. Tables and plots are drawn from ``summary``; when a dict has none (a run made before
+intervals existed), it is computed on the fly (rows without per-sample predictions get no interval).
 
-    {"scenario", "mode": "pairwise"|"sequential", "source", "datasets", "label_names",
-     "baseline": {"source", "acc": {D: float}, "macro_f1", "per_class_acc", "confusion", ["per_seed"]},
-     "rows": [{"strategy", "target", "seed", "acc": {D: float}, "macro_f1", "per_class_acc", "confusion",
-               "memory_integrity", "source_drop", "target_gain", "train_time_s", ["step"]}],
-     "sequences": [{"strategy", "seed", "order", "matrix", "average_accuracy", "bwt", "forgetting",
-                    "max_forgetting"}],
-     ...other keys are passed through to results.json}
-
-Accuracies are fractions; tables show percentages (1 decimal) and memory integrity with 3 decimals.
-With several seeds, tables and plots aggregate ``mean ± std`` (sample std) per (strategy, target).
+Accuracies are fractions; tables show percentages (1 decimal), memory integrity with 3 decimals, and
+each number as ``value [low, high]`` with its 95% bootstrap interval.
 
 Files written into the run directory by :func:`write_results` (and re-rendered from ``results.json``
 by :func:`render_report`, the CLI's ``fer-avalanche report RUN_DIR``): ``results.json``,
-``results.csv``, ``results.md``, ``tradeoff.png``, ``accuracy_matrix.png`` and
-``confusion/*.png`` (baseline per dataset; source and target per row of the first seed).
-
-Plots use matplotlib ``Figure`` objects directly (Agg canvas, no pyplot, no global state).
+``results.csv``, ``results.md``, ``tradeoff.png``, ``accuracy_matrix.png``, ``curves_<target>.png``
+(when rows have forgetting curves) and ``confusion/*.png`` (baseline per dataset; source and target per
+row of the first unit). :func:`format_comparison` renders :func:`fer_avalanche.stats.compare`
+(``fer-avalanche report RUN_DIR --compare A B``).
 
 Example:
     >>> from fer_avalanche.reporting import render_report
@@ -40,17 +38,23 @@ from typing import Any
 
 import numpy as np
 
-from fer_avalanche.errors import FERAvalancheError
-from fer_avalanche.io import atomic_path, atomic_write_text, write_json
+from fer_avalanche.figures import confusion_image, plot_confusion, save_figure
+from fer_avalanche.figures import new_figure as _figure
+from fer_avalanche.io import atomic_write_text, write_json
+from fer_avalanche.stats import ROW_METRICS, ResultsError, add_intervals
 
 __all__ = [
     "ReportError",
     "write_results",
     "render_report",
     "load_results",
+    "ensure_intervals",
     "results_csv_rows",
     "markdown_report",
+    "format_comparison",
     "plot_tradeoff",
+    "tradeoff_figure",
+    "plot_curves",
     "plot_accuracy_matrix",
     "plot_confusion",
     "confusion_image",
@@ -58,15 +62,26 @@ __all__ = [
     "LEGEND",
 ]
 
-#: Definitions printed under the tables of ``results.md``.
+#: Definitions printed under the main table of ``results.md``.
 LEGEND = """\
 - **source acc** / **target acc**: top-1 accuracy (%) on the source / target test set after adaptation.
 - **MI** (memory integrity) = acc_after[source] / acc_baseline[source]; 1.000 = nothing forgotten.
 - **source drop** = acc_baseline[source] - acc_after[source], in percentage points (positive = forgotten).
 - **target gain** = acc_after[target] - acc_baseline[target], in points; the baseline's target accuracy
   is its zero-shot cross-dataset accuracy.
+- **[low, high]**: 95% confidence interval, a percentile bootstrap over the test images of each cell
+  (the adapted model and its baseline scored on the same resampled images, so MI and target gain are
+  paired); with several units (seeds and/or folds) a two-level bootstrap, units then images, around the
+  mean over units. A number without an interval has no per-sample predictions in the run
+  (`mean ± sample std` over units is shown instead when there are several).
 - **macro-F1** (%): unweighted mean of per-class F1 over the classes present in the test set's true
-  labels (sklearn `f1_score(average="macro", labels=present)`).
+  labels (sklearn `f1_score(average="macro", labels=present)`); mean over units, no interval.
+- **steps**: optimizer steps of the adaptation; **target passes**: samples of the target's training set
+  seen / its size; **source samples**: samples of any other dataset seen (rehearsal: fusion, replay);
+  means over units, as each row's `budget` records them.
+- **units**: the (seed, fold) cells averaged in the row.
+- **front** ★: on the Pareto front of target accuracy vs MI among this target's strategies (means; ties
+  are all on the front; the baseline competes, so a strategy worse than not adapting on both is off it).
 - **baseline**: the source-trained model before any adaptation."""
 
 SEQ_LEGEND = """\
@@ -79,8 +94,10 @@ column j = dataset j, trained at row j):
 - **max forgetting** (Chaudhry et al. 2018): mean of max over l in [j, last) of R[l, j] - R[last, j],
   in points (best accuracy ever had minus final)."""
 
+FRONT_MARK = "★"
 
-class ReportError(FERAvalancheError):
+
+class ReportError(ResultsError):
     """A run directory's ``results.json`` is missing, unreadable or not a results dict."""
 
 
@@ -122,6 +139,7 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float, int]:
 
 
 def _fmt(values: Sequence[float], scale: float = 100.0, digits: int = 1) -> str:
+    """``mean`` or ``mean ± sample std`` of ``values`` (non-finite ignored; ``–`` when none)."""
     mean, std, n = _mean_std(values)
     if n == 0:
         return "–"
@@ -131,29 +149,30 @@ def _fmt(values: Sequence[float], scale: float = 100.0, digits: int = 1) -> str:
     return text
 
 
+def _fmt_ci(
+    value: Any,
+    ci: Sequence[float] | None,
+    scale: float = 100.0,
+    digits: int = 1,
+    spread: Sequence[float] = (),
+) -> str:
+    """``value [low, high]``; without an interval ``_fmt(spread)`` (mean ± std over units) or the value."""
+    v = _num(value)
+    if not math.isfinite(v):
+        return "–"
+    if ci is None or len(ci) != 2 or not all(math.isfinite(_num(c)) for c in ci):
+        finite = [x for x in spread if math.isfinite(x)]
+        return _fmt(finite, scale, digits) if len(finite) > 1 else f"{v * scale:.{digits}f}"
+    return f"{v * scale:.{digits}f} [{_num(ci[0]) * scale:.{digits}f}, {_num(ci[1]) * scale:.{digits}f}]"
+
+
+def _fmt_count(value: Any, digits: int = 0) -> str:
+    v = _num(value)
+    return "–" if not math.isfinite(v) else f"{v:,.{digits}f}"
+
+
 def _safe_name(*parts: Any) -> str:
     return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", str(p)) for p in parts)
-
-
-def _figure(width: float, height: float, dpi: int = 100, layout: str | None = "constrained") -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=dpi, layout=layout)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Save a matplotlib figure as PNG, atomically.
-
-    Example:
-        >>> save_figure(plot_confusion([[1, 0], [0, 1]], ["a", "b"]), "/tmp/cm.png")  # doctest: +SKIP
-    """
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    return path
 
 
 def _datasets(results: Mapping[str, Any]) -> list[str]:
@@ -169,11 +188,7 @@ def _targets_in_order(results: Mapping[str, Any]) -> list[str]:
 
 
 def _strategies_in_order(results: Mapping[str, Any]) -> list[str]:
-    order: list[str] = []
-    for row in results.get("rows", []):
-        if row["strategy"] not in order:
-            order.append(row["strategy"])
-    return order
+    return list(dict.fromkeys(str(row["strategy"]) for row in results.get("rows", [])))
 
 
 def _row_values(row: Mapping[str, Any], source: str) -> dict[str, float]:
@@ -190,20 +205,75 @@ def _row_values(row: Mapping[str, Any], source: str) -> dict[str, float]:
     }
 
 
-def _groups(results: Mapping[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    """(target, strategy, rows) in table order: targets in dataset order, strategies as first seen."""
-    rows = results.get("rows", [])
-    out = []
-    for target in _targets_in_order(results):
-        for strategy in _strategies_in_order(results):
-            members = [r for r in rows if r["target"] == target and r["strategy"] == strategy]
-            if members:
-                out.append((target, strategy, members))
-    return out
+def _row_ci(row: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """A row's (or summary entry's) intervals by the names of :func:`_row_values`."""
+    ci = row.get("ci") or {}
+    acc = ci.get("acc") or {}
+    return {
+        "source_acc": acc.get(source),
+        "target_acc": acc.get(row["target"]),
+        **{name: ci.get(name) for name in ROW_METRICS},
+    }
+
+
+def _unit_label(entry: Mapping[str, Any]) -> str:
+    seed, fold = entry.get("seed"), entry.get("fold")
+    text = f"seed {seed if seed is not None else '–'}"
+    return text + (f", fold {fold}" if fold is not None else "")
+
+
+def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[str, Any]:
+    """``results`` itself when it has its ``summary`` and row intervals, else
+    :func:`fer_avalanche.stats.add_intervals` of it (a new dict).
+
+    Example:
+        >>> r = ensure_intervals({"source": "s", "baseline": {"acc": {"s": 0.9}}, "rows": []})
+        >>> r["summary"]
+        []
+    """
+    rows = results.get("rows") or []
+    if "summary" in results and all("ci" in r for r in rows) and "ci" in (results.get("baseline") or {}):
+        return results
+    return add_intervals(results, n_boot=n_boot)
+
+
+def _summary_in_order(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Summary entries: targets in dataset order, strategies in the order rows first show them."""
+    strategies = _strategies_in_order(results)
+    summary = list(results.get("summary") or [])
+    rank = {t: k for k, t in enumerate(_targets_in_order(results))}
+    return sorted(
+        summary,
+        key=lambda e: (rank.get(e["target"], len(rank)), strategies.index(e["strategy"])
+                       if e["strategy"] in strategies else len(strategies)),
+    )  # fmt: skip
+
+
+def _members(results: Mapping[str, Any], entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        r
+        for r in results.get("rows", [])
+        if r["strategy"] == entry["strategy"] and r["target"] == entry["target"]
+    ]
 
 
 def _baseline_entries(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One entry per baseline seed: ``{"seed", "acc", "macro_f1"}`` (macro-F1 only where known)."""
+    """One entry per baseline unit: ``{"seed", "fold", "acc", "macro_f1", "ci"}``.
+
+    From ``baselines`` when the run has it, else from the older ``baseline["per_seed"]`` (macro-F1 then
+    known for the first seed only).
+    """
+    if results.get("baselines"):
+        return [
+            {
+                "seed": b.get("seed"),
+                "fold": b.get("fold"),
+                "acc": b.get("acc") or {},
+                "macro_f1": b.get("macro_f1") or {},
+                "ci": b.get("ci") or {},
+            }
+            for b in results["baselines"]
+        ]
     base = results.get("baseline", {}) or {}
     per_seed = base.get("per_seed") or {}
     seeds = results.get("seeds") or []
@@ -211,74 +281,113 @@ def _baseline_entries(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [
             {
                 "seed": seeds[0] if seeds else None,
+                "fold": None,
                 "acc": base.get("acc", {}),
                 "macro_f1": base.get("macro_f1", {}),
+                "ci": base.get("ci") or {},
             }
         ]
     first = str(seeds[0]) if seeds else next(iter(per_seed))
     return [
         {
             "seed": int(s) if str(s).lstrip("-").isdigit() else s,
+            "fold": None,
             "acc": entry.get("acc", {}),
             "macro_f1": base.get("macro_f1", {}) if str(s) == first else {},
+            "ci": {},
         }
         for s, entry in per_seed.items()
     ]
 
 
 # --------------------------------------------------------------------------- tables
-def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Header and rows of ``results.csv``: baseline row(s) first, then one row per results row.
+BUDGET_KEYS = ("steps", "target_passes", "source_samples", "epochs")
+CI_COLUMNS = ("source_acc", "target_acc", "memory_integrity", "target_gain", "source_drop")
 
-    Columns: ``strategy, target, seed, [step,] source_acc, target_acc, memory_integrity, source_drop,
-    target_gain, target_macro_f1, source_macro_f1, train_time_s, acc_<dataset>..., macro_f1_<dataset>...``
-    (fractions rounded to 6 decimals; empty = not applicable). Baseline rows have strategy ``baseline``
-    and no target.
+
+def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Header and rows of ``results.csv``: baseline row(s) first (one per unit), then one per results row.
+
+    Columns: ``strategy, target, seed, fold, [step,] source_acc, target_acc, memory_integrity,
+    source_drop, target_gain, target_macro_f1, source_macro_f1, train_time_s, budget_steps,
+    budget_target_passes, budget_source_samples, budget_epochs, selected_epoch``, the interval bounds
+    ``<metric>_lo, <metric>_hi`` of source/target acc, MI, target gain and source drop, then
+    ``acc_<dataset>..., acc_<dataset>_lo/_hi..., macro_f1_<dataset>...`` (fractions rounded to 6
+    decimals; empty = not applicable or unknown). Baseline rows have strategy ``baseline`` and no target.
 
     Example:
         >>> header, _ = results_csv_rows({"source": "s", "datasets": ["s"], "baseline": {"acc": {"s": 1.0}},
         ...                               "rows": []})
-        >>> header[:5]
-        ['strategy', 'target', 'seed', 'source_acc', 'target_acc']
+        >>> header[:6]
+        ['strategy', 'target', 'seed', 'fold', 'source_acc', 'target_acc']
     """
     source = results.get("source", "")
     datasets = _datasets(results)
     rows = results.get("rows", [])
     has_step = any("step" in r for r in rows)
-    header = ["strategy", "target", "seed"] + (["step"] if has_step else [])
+    header = ["strategy", "target", "seed", "fold"] + (["step"] if has_step else [])
     header += [
         "source_acc", "target_acc", "memory_integrity", "source_drop", "target_gain",
         "target_macro_f1", "source_macro_f1", "train_time_s",
     ]  # fmt: skip
-    header += [f"acc_{d}" for d in datasets] + [f"macro_f1_{d}" for d in datasets]
+    header += [f"budget_{k}" for k in BUDGET_KEYS] + ["selected_epoch"]
+    header += [f"{m}_{end}" for m in CI_COLUMNS for end in ("lo", "hi")]
+    header += [f"acc_{d}" for d in datasets]
+    header += [f"acc_{d}_{end}" for d in datasets for end in ("lo", "hi")]
+    header += [f"macro_f1_{d}" for d in datasets]
 
     def clean(v: Any) -> Any:
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            return int(v)  # counts (budget steps, samples) stay integers
         f = _num(v) if not isinstance(v, str) else v
         if isinstance(f, float):
             return round(f, 6) if math.isfinite(f) else ""
         return f
 
+    def bounds(name: str, ci: Any) -> dict[str, Any]:
+        lo, hi = ci if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
+        return {f"{name}_lo": clean(lo), f"{name}_hi": clean(hi)}
+
     out: list[dict[str, Any]] = []
     for entry in _baseline_entries(results):
+        acc_ci = (entry.get("ci") or {}).get("acc") or {}
         line: dict[str, Any] = {
             "strategy": "baseline",
             "target": "",
             "seed": "" if entry["seed"] is None else entry["seed"],
+            "fold": "" if entry["fold"] is None else entry["fold"],
             "source_acc": clean(entry["acc"].get(source)),
             "memory_integrity": 1.0,
             "source_drop": 0.0,
             "source_macro_f1": clean(entry["macro_f1"].get(source)),
+            **bounds("source_acc", acc_ci.get(source)),
         }
         line.update({f"acc_{d}": clean(entry["acc"].get(d)) for d in datasets})
+        for d in datasets:
+            line.update(bounds(f"acc_{d}", acc_ci.get(d)))
         line.update({f"macro_f1_{d}": clean(entry["macro_f1"].get(d)) for d in datasets})
         out.append(line)
     for row in rows:
-        line = {"strategy": row["strategy"], "target": row["target"], "seed": row.get("seed", "")}
+        fold = row.get("fold")
+        line = {
+            "strategy": row["strategy"],
+            "target": row["target"],
+            "seed": row.get("seed", ""),
+            "fold": "" if fold is None else fold,
+        }
         if has_step:
             line["step"] = row.get("step", "")
         line.update({k: clean(v) for k, v in _row_values(row, source).items()})
         line["train_time_s"] = clean(row.get("train_time_s"))
+        budget = row.get("budget") or {}
+        line.update({f"budget_{k}": clean(budget.get(k)) for k in BUDGET_KEYS})
+        line["selected_epoch"] = "" if row.get("selected_epoch") is None else row["selected_epoch"]
+        for name, ci in _row_ci(row, source).items():
+            line.update(bounds(name, ci))
+        acc_ci = (row.get("ci") or {}).get("acc") or {}
         line.update({f"acc_{d}": clean(row.get("acc", {}).get(d)) for d in datasets})
+        for d in datasets:
+            line.update(bounds(f"acc_{d}", acc_ci.get(d)))
         line.update({f"macro_f1_{d}": clean((row.get("macro_f1") or {}).get(d)) for d in datasets})
         out.append(line)
     return header, out
@@ -293,11 +402,121 @@ def _md_table(
     return "\n".join(lines)
 
 
-def markdown_report(results: Mapping[str, Any]) -> str:
-    """The Markdown text of ``results.md``: the main table, sequential tables, and a legend.
+MAIN_HEADER = [
+    "strategy", "target", "source acc (%)", "target acc (%)", "MI", "source drop (pts)",
+    "target gain (pts)", "target macro-F1 (%)", "source macro-F1 (%)", "steps", "target passes",
+    "source samples", "units", "front",
+]  # fmt: skip
 
-    Main table: one row per (target, strategy), the baseline first for each target; columns source
-    accuracy, target accuracy, memory integrity, source drop, target gain, target and source macro-F1.
+
+def _baseline_line(results: Mapping[str, Any], target: str) -> list[str]:
+    source = results.get("source", "")
+    base = _baseline_entries(results)
+    ci = ((results.get("baseline") or {}).get("ci") or {}).get("acc") or {}
+    src = [_num(b["acc"].get(source)) for b in base]
+    tgt = [_num(b["acc"].get(target)) for b in base]
+    f1 = [b["macro_f1"] for b in base if b["macro_f1"]]
+    return [
+        "baseline", target, _fmt_ci(_mean_std(src)[0], ci.get(source), spread=src),
+        _fmt_ci(_mean_std(tgt)[0], ci.get(target), spread=tgt) if target != "–" else "–",
+        "1.000", "0.0", "0.0" if target != "–" else "–",
+        _fmt_ci(_mean_std([_num(f.get(target)) for f in f1])[0], None) if target != "–" else "–",
+        _fmt_ci(_mean_std([_num(f.get(source)) for f in f1])[0], None), "–", "–", "–", str(len(base)), "",
+    ]  # fmt: skip
+
+
+def _summary_line(results: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
+    source = results.get("source", "")
+    ci = _row_ci(entry, source)
+    spread = {k: [v[k] for v in (_row_values(r, source) for r in _members(results, entry))] for k in ci}
+    f1 = entry.get("macro_f1") or {}
+    budget = entry.get("budget") or {}
+
+    def cell(name: str, scale: float = 100.0, digits: int = 1) -> str:
+        return _fmt_ci(entry.get(name), ci[name], scale, digits, spread[name])
+
+    return [
+        entry["strategy"], entry["target"], cell("source_acc"), cell("target_acc"),
+        cell("memory_integrity", 1.0, 3), cell("source_drop"), cell("target_gain"),
+        _fmt_ci(f1.get(entry["target"]), None), _fmt_ci(f1.get(source), None),
+        _fmt_count(budget.get("steps")), _fmt_count(budget.get("target_passes"), 2),
+        _fmt_count(budget.get("source_samples")), str(entry.get("n_units", "–")),
+        FRONT_MARK if entry.get("pareto") else "",
+    ]  # fmt: skip
+
+
+def _per_unit_table(results: Mapping[str, Any]) -> list[str]:
+    source = results.get("source", "")
+    lines = []
+    for row in results.get("rows", []):
+        ci, v = _row_ci(row, source), _row_values(row, source)
+        budget = row.get("budget") or {}
+        lines.append(
+            [
+                row["strategy"], row["target"], _unit_label(row),
+                _fmt_ci(v["source_acc"], ci["source_acc"]), _fmt_ci(v["target_acc"], ci["target_acc"]),
+                _fmt_ci(v["memory_integrity"], ci["memory_integrity"], 1.0, 3),
+                _fmt_ci(v["target_gain"], ci["target_gain"]), _fmt_count(budget.get("steps")),
+                _fmt_count(budget.get("target_passes"), 2), _fmt_count(budget.get("source_samples")),
+            ]
+        )  # fmt: skip
+    header = [
+        "strategy", "target", "unit", "source acc (%)", "target acc (%)", "MI", "target gain (pts)",
+        "steps", "target passes", "source samples",
+    ]  # fmt: skip
+    return ["## Per seed and fold", "", _md_table(header, lines, ["---"] * 3 + ["---:"] * 7), ""]
+
+
+def _sequence_title(s: Mapping[str, Any]) -> str:
+    return f"{s['strategy']} ({_unit_label(s)})"
+
+
+def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[str, Any]]) -> list[str]:
+    out = ["## Sequential streams", ""]
+    summary = []
+    for strategy in dict.fromkeys(s["strategy"] for s in sequences):
+        members = [s for s in sequences if s["strategy"] == strategy]
+        summary.append(
+            [strategy, str(len(members))]
+            + [
+                _fmt([_num(s.get(k)) for s in members])
+                for k in ("average_accuracy", "bwt", "forgetting", "max_forgetting")
+            ]
+        )
+    header = ["strategy", "units", "avg acc (%)", "BWT (pts)", "forgetting (pts)", "max forgetting (pts)"]
+    out += [_md_table(header, summary), ""]
+    for s in sequences:
+        order = list(s.get("order") or _datasets(results))
+        matrix = np.asarray([[_num(v) for v in r] for r in s.get("matrix") or []], dtype=float)
+        matrix = matrix.reshape(-1, len(order))
+        out += [f"### {_sequence_title(s)}: accuracy matrix R (%)", ""]
+        mrows = []
+        for i, r in enumerate(matrix):
+            label = (
+                f"baseline (trained on {order[0]})"
+                if i == 0
+                else f"after {order[i] if i < len(order) else i}"
+            )
+            mrows.append([label] + [_fmt([v]) for v in r])
+        out += [_md_table(["after step"] + order, mrows), ""]
+        out += [
+            f"avg acc {_fmt([_num(s.get('average_accuracy'))])} % · "
+            f"BWT (GEM/Avalanche) {_fmt([_num(s.get('bwt'))])} pts · "
+            f"forgetting (Avalanche) {_fmt([_num(s.get('forgetting'))])} pts · "
+            f"max forgetting (Chaudhry et al.) {_fmt([_num(s.get('max_forgetting'))])} pts",
+            "",
+        ]
+    return out + [SEQ_LEGEND, ""]
+
+
+def markdown_report(results: Mapping[str, Any]) -> str:
+    """The Markdown text of ``results.md``: the main table, per-unit and sequential tables, a legend.
+
+    Main table (from ``summary``; computed when missing): one row per (target, strategy), the baseline
+    first for each target; source and target accuracy, MI, source drop and target gain as
+    ``value [low, high]``, target and source macro-F1, the budget (steps, target passes, source
+    samples), the number of units and the Pareto mark. With several units per row, a per-unit table
+    follows.
 
     Example:
         >>> text = markdown_report({"scenario": "x", "mode": "pairwise", "source": "s",
@@ -305,221 +524,246 @@ def markdown_report(results: Mapping[str, Any]) -> str:
         ...     "baseline": {"acc": {"s": 0.8, "t": 0.3}, "macro_f1": {"s": 0.7, "t": 0.2}},
         ...     "rows": [{"strategy": "ft-fc", "target": "t", "seed": 0, "acc": {"s": 0.6, "t": 0.9},
         ...               "macro_f1": {"s": 0.5, "t": 0.9}, "memory_integrity": 0.75, "source_drop": 0.2,
-        ...               "target_gain": 0.6}]})
-        >>> "| ft-fc | t | 60.0 | 90.0 | 0.750 | 20.0 | 60.0 | 90.0 | 50.0 |" in text
+        ...               "target_gain": 0.6, "budget": {"steps": 120, "target_passes": 5.0}}]})
+        >>> "| ft-fc | t | 60.0 | 90.0 | 0.750 | 20.0 | 60.0 | 90.0 | 50.0 | 120 | 5.00 | – | 1 | ★ |" in text
         True
     """
+    results = ensure_intervals(results)
     source = results.get("source", "")
     mode = results.get("mode", "pairwise")
-    seeds = sorted({r.get("seed") for r in results.get("rows", []) if r.get("seed") is not None})
     out = [f"# Results: {results.get('scenario', '')}", ""]
     info = f"Mode: **{mode}** · source: **{source}** · datasets: {', '.join(_datasets(results))}"
+    rows = results.get("rows", [])
+    seeds = sorted({r.get("seed") for r in rows if r.get("seed") is not None})
+    folds = sorted({r.get("fold") for r in rows if r.get("fold") is not None})
     if seeds:
         info += f" · seeds: {', '.join(str(s) for s in seeds)}"
-        if len(seeds) > 1:
-            info += " (mean ± sample std over seeds)"
+    if folds:
+        info += f" · folds: {', '.join(str(f) for f in folds)}"
+    intervals = results.get("intervals") or {}
+    if intervals:
+        info += f" · intervals: {intervals.get('level', 0.95):.0%} bootstrap, {intervals.get('n_boot')} draws"
     out += [info, ""]
 
-    header = [
-        "strategy", "target", "source acc (%)", "target acc (%)", "MI", "source drop (pts)",
-        "target gain (pts)", "target macro-F1 (%)", "source macro-F1 (%)",
-    ]  # fmt: skip
+    summary = _summary_in_order(results)
     table: list[list[str]] = []
-    base = _baseline_entries(results)
-    base_src = [_num(b["acc"].get(source)) for b in base]
-    base_src_f1 = [_num(b["macro_f1"].get(source)) for b in base if b["macro_f1"]]
-    groups = _groups(results)
     for target in _targets_in_order(results):
-        # a run with its own "baseline" strategy row for this target needs no synthesized copy
-        if not any(tgt == target and strategy == "baseline" for tgt, strategy, _ in groups):
-            table.append(
-                [
-                    "baseline", target, _fmt(base_src), _fmt([_num(b["acc"].get(target)) for b in base]),
-                    "1.000", "0.0", "0.0",
-                    _fmt([_num(b["macro_f1"].get(target)) for b in base if b["macro_f1"]]), _fmt(base_src_f1),
-                ]
-            )  # fmt: skip
-        for tgt, strategy, members in groups:
-            if tgt != target:
-                continue
-            vals = [_row_values(r, source) for r in members]
-            col = {k: [v[k] for v in vals] for k in vals[0]}
-            table.append(
-                [
-                    strategy, target, _fmt(col["source_acc"]), _fmt(col["target_acc"]),
-                    _fmt(col["memory_integrity"], scale=1.0, digits=3), _fmt(col["source_drop"]),
-                    _fmt(col["target_gain"]), _fmt(col["target_macro_f1"]), _fmt(col["source_macro_f1"]),
-                ]
-            )  # fmt: skip
-    if not results.get("rows"):
-        table.append(["baseline", "–", _fmt(base_src), "–", "1.000", "0.0", "–", "–", _fmt(base_src_f1)])
-    if mode == "sequential":
+        entries = [e for e in summary if e["target"] == target]
+        if not any(e["strategy"] == "baseline" for e in entries):
+            table.append(_baseline_line(results, target))
+        table += [_summary_line(results, e) for e in entries]
+    if not rows:
+        table.append(_baseline_line(results, "–"))
+    if mode in ("sequential", "class-incremental"):
         out += ["Rows: the model after the step that trained on *target*; source = the first dataset.", ""]
-    out += [_md_table(header, table, ["---", "---"] + ["---:"] * 7), "", LEGEND, ""]
-
+    align = ["---", "---"] + ["---:"] * (len(MAIN_HEADER) - 3) + [":---:"]
+    out += [_md_table(MAIN_HEADER, table, align), "", LEGEND, ""]
+    if any(int(e.get("n_units") or 0) > 1 for e in summary):
+        out += _per_unit_table(results)
     sequences = results.get("sequences") or []
     if sequences:
-        out += ["## Sequential streams", ""]
-        strategies: list[str] = []
-        for s in sequences:
-            if s["strategy"] not in strategies:
-                strategies.append(s["strategy"])
-        summary = []
-        for strategy in strategies:
-            members = [s for s in sequences if s["strategy"] == strategy]
-            summary.append(
-                [strategy, str(len(members))]
-                + [_fmt([_num(s.get(k)) for s in members]) for k in ("average_accuracy", "bwt", "forgetting")]
-                + [_fmt([_num(s.get("max_forgetting")) for s in members])]
-            )
-        out += [
-            _md_table(
-                ["strategy", "seeds", "avg acc (%)", "BWT (pts)", "forgetting (pts)", "max forgetting (pts)"],
-                summary,
-            ),
-            "",
-        ]
-        for s in sequences:
-            order = list(s.get("order") or _datasets(results))
-            matrix = np.asarray(s.get("matrix") or [], dtype=float).reshape(-1, len(order))
-            out += [f"### {s['strategy']} (seed {s.get('seed', '–')}): accuracy matrix R (%)", ""]
-            mrows = []
-            for i, r in enumerate(matrix):
-                label = (
-                    f"baseline (trained on {order[0]})"
-                    if i == 0
-                    else f"after {order[i] if i < len(order) else i}"
-                )
-                mrows.append([label] + [_fmt([v]) for v in r])
-            out += [_md_table(["after step"] + order, mrows), ""]
-            out += [
-                f"avg acc {_fmt([_num(s.get('average_accuracy'))])} % · "
-                f"BWT (GEM/Avalanche) {_fmt([_num(s.get('bwt'))])} pts · "
-                f"forgetting (Avalanche) {_fmt([_num(s.get('forgetting'))])} pts · "
-                f"max forgetting (Chaudhry et al.) {_fmt([_num(s.get('max_forgetting'))])} pts",
-                "",
-            ]
-        out += [SEQ_LEGEND, ""]
+        out += _sequence_section(results, sequences)
     return "\n".join(out)
 
 
+def format_comparison(comparison: Mapping[str, Any]) -> str:
+    """The paired comparison of :func:`fer_avalanche.stats.compare` as a Markdown table with a legend.
+
+    Example:
+        >>> text = format_comparison({"a": "x", "b": "y", "level": 0.95, "targets": [{"target": "t",
+        ...     "n_units": 1, "target_acc": {"a": 0.9, "b": 0.8, "diff": 0.1, "ci": [0.05, 0.15]},
+        ...     "source_acc": {"a": 0.5, "b": 0.6, "diff": -0.1, "ci": None},
+        ...     "memory_integrity": {"a": 0.8, "b": 0.9, "diff": -0.1, "ci": [-0.2, 0.01]}}]})
+        >>> "| t | 1 | 90.0 / 80.0 | +10.0 [+5.0, +15.0] * | 50.0 / 60.0 | -10.0 |" in text
+        True
+    """
+    a, b = comparison["a"], comparison["b"]
+    level = float(comparison.get("level", 0.95))
+
+    def diff(entry: Mapping[str, Any], scale: float, digits: int) -> str:
+        d, ci = _num(entry.get("diff")), entry.get("ci")
+        if not math.isfinite(d):
+            return "–"
+        text = f"{d * scale:+.{digits}f}"
+        if ci:
+            lo, hi = _num(ci[0]), _num(ci[1])
+            text += f" [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]" + (
+                " *" if lo > 0 or hi < 0 else ""
+            )
+        return text
+
+    def pair(entry: Mapping[str, Any], scale: float, digits: int) -> str:
+        return " / ".join(
+            "–" if entry.get(k) is None else f"{_num(entry[k]) * scale:.{digits}f}" for k in "ab"
+        )
+
+    lines = []
+    for t in comparison.get("targets", []):
+        lines.append(
+            [t["target"], str(t.get("n_units", "–"))]
+            + [f(t[m], s, dg) for m, s, dg in (("target_acc", 100, 1), ("source_acc", 100, 1),
+                                                ("memory_integrity", 1, 3)) for f in (pair, diff)]
+        )  # fmt: skip
+    header = [
+        "target", "units", f"target acc {a} / {b} (%)", "Δ target acc (pts)", f"source acc {a} / {b} (%)",
+        "Δ source acc (pts)", f"MI {a} / {b}", "Δ MI",
+    ]  # fmt: skip
+    return "\n".join(
+        [
+            f"## Paired comparison: {a} - {b}",
+            "",
+            _md_table(header, lines, ["---", "---:"] + ["---:"] * 6),
+            "",
+            f"- Δ = {a} - {b}, mean over the units (seed, fold) both were run on, with its {level:.0%} "
+            "interval: a paired percentile bootstrap over the same test images (and, with several units, "
+            "over the same units) for both strategies.",
+            "- `*`: the interval excludes 0. No interval: the run has no per-sample predictions.",
+        ]
+    )
+
+
 # --------------------------------------------------------------------------- plots
-def plot_confusion(
-    confusion: np.ndarray | Sequence[Sequence[int]],
-    label_names: Sequence[str],
-    *,
-    title: str = "",
-    normalize: bool = True,
-    ax: Any = None,
-    path: str | Path | None = None,
-) -> Any:
-    """Confusion-matrix heatmap (rows = true class, columns = predicted), counts annotated.
-
-    Colours are row-normalised (recall) when ``normalize``. Draws into ``ax`` if given, else into a new
-    small ``Figure``; saves it to ``path`` (atomically) if given. Returns the ``Figure``.
-
-    Example:
-        >>> fig = plot_confusion([[5, 1], [2, 4]], ["happy", "sad"], title="demo")
-        >>> fig.axes[0].get_title()
-        'demo'
-    """
-    cm = np.asarray(confusion, dtype=np.int64)
-    if ax is None:
-        fig = _figure(3.4, 3.1, layout=None)  # fixed margins: constrained layout costs ~2x the time
-        fig.subplots_adjust(left=0.24, bottom=0.25, right=0.97, top=0.9)
-        ax = fig.add_subplot()
-    fig = ax.figure
-    rows = cm.sum(axis=1, keepdims=True)
-    shown = np.divide(cm, np.maximum(rows, 1)) if normalize else cm
-    ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(int(cm.max()), 1))
-    c = cm.shape[0]
-    names = [str(n)[:7] for n in label_names][:c] + [str(i) for i in range(len(label_names), c)]
-    ax.set_xticks(range(c), names, rotation=60, ha="right", fontsize=6)
-    ax.set_yticks(range(c), names, fontsize=6)
-    ax.set_xlabel("predicted", fontsize=7)
-    ax.set_ylabel("true", fontsize=7)
-    threshold = 0.5 * (1 if normalize else max(int(cm.max()), 1))
-    if c <= 12:
-        for i in range(c):
-            for j in range(c):
-                if cm[i, j]:
-                    color = "white" if shown[i, j] > threshold else "black"
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=5, color=color)
-    if title:
-        ax.set_title(title, fontsize=7)
-    if path is not None:
-        save_figure(fig, path)
-    return fig
-
-
-def confusion_image(
-    confusion: np.ndarray | Sequence[Sequence[int]], label_names: Sequence[str], title: str = ""
-) -> Any:
-    """The :func:`plot_confusion` figure as an RGB ``PIL.Image`` (what Avalanche's TensorBoard logger logs).
-
-    Example:
-        >>> confusion_image([[1, 0], [0, 1]], ["a", "b"]).mode
-        'RGB'
-    """
-    from PIL import Image
-
-    fig = plot_confusion(confusion, label_names, title=title)
-    fig.set_dpi(80)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    buf.seek(0)
-    with Image.open(buf) as img:
-        return img.convert("RGB")
+def _err(value: float, ci: Any, scale: float = 1.0) -> Any:
+    """Asymmetric error bar ``[[below], [above]]`` of an interval around ``value`` (``None``: no bar)."""
+    if not (isinstance(ci, (list, tuple)) and len(ci) == 2) or not all(math.isfinite(_num(c)) for c in ci):
+        return None
+    lo, hi = _num(ci[0]) * scale, _num(ci[1]) * scale
+    return [[max(value - lo, 0.0)], [max(hi - value, 0.0)]]
 
 
 def plot_tradeoff(results: Mapping[str, Any], path: str | Path) -> Path:
-    """Target accuracy vs memory integrity: one point per (strategy, target), mean over seeds.
-
-    Colour and marker per target, each point labelled with its strategy, error bars (std) with several
-    seeds, the baseline (MI = 1, zero-shot target accuracy) as a hollow marker, and a dashed MI = 1 line.
+    """Save :func:`tradeoff_figure` as a PNG at ``path``.
 
     Example:
         >>> plot_tradeoff(results, "runs/demo/tradeoff.png")  # doctest: +SKIP
     """
+    return save_figure(tradeoff_figure(results), path)
+
+
+def tradeoff_figure(results: Mapping[str, Any]) -> Any:
+    """Target accuracy vs memory integrity: one point per (strategy, target), mean over units.
+
+    Error bars on both axes are the 95% intervals of the summary; colour and marker per target; each
+    point labelled with its strategy; the Pareto front of each target drawn as a line through its points,
+    which are ringed; the baseline (MI = 1, zero-shot target accuracy, with its interval) as a hollow
+    marker; a dashed MI = 1 line. Returns the matplotlib ``Figure``.
+
+    Example:
+        >>> fig = tradeoff_figure(results)  # doctest: +SKIP
+    """
+    results = ensure_intervals(results)
     source = results.get("source", "")
-    fig = _figure(6.4, 4.6)
+    fig = _figure(6.6, 4.8)
     ax = fig.add_subplot()
     markers = "osD^vP*Xh<>p"
-    colors = [f"C{i}" for i in range(10)]
     base = _baseline_entries(results)
-    groups = _groups(results)
+    base_ci = ((results.get("baseline") or {}).get("ci") or {}).get("acc") or {}
+    summary = _summary_in_order(results)
     for k, target in enumerate(_targets_in_order(results)):
-        color, marker = colors[k % len(colors)], markers[k % len(markers)]
+        color, marker = f"C{k % 10}", markers[k % len(markers)]
         b_mean, _, b_n = _mean_std([_num(b["acc"].get(target)) for b in base])
         if b_n:
-            ax.scatter([1.0], [b_mean * 100], facecolors="none", edgecolors=color, marker=marker, s=50)
+            ax.errorbar(
+                [1.0], [b_mean * 100], yerr=_err(b_mean * 100, base_ci.get(target), 100), color=color,
+                marker=marker, markerfacecolor="none", markersize=7, linestyle="none", capsize=2,
+            )  # fmt: skip
             ax.annotate(
                 "baseline", (1.0, b_mean * 100), fontsize=6, xytext=(4, -8), textcoords="offset points"
             )
-        first = True
-        for tgt, strategy, members in groups:
-            if tgt != target:
+        entries = [e for e in summary if e["target"] == target]
+        first, front = True, []
+        for e in entries:
+            x, y = _num(e.get("memory_integrity")), _num(e.get("target_acc"))
+            if not (math.isfinite(x) and math.isfinite(y)):
                 continue
-            vals = [_row_values(r, source) for r in members]
-            x, xs, nx = _mean_std([v["memory_integrity"] for v in vals])
-            y, ys, ny = _mean_std([v["target_acc"] for v in vals])
-            if not (nx and ny):
-                continue
+            ci = _row_ci(e, source)
             ax.errorbar(
-                x, y * 100,
-                xerr=xs if nx > 1 else None, yerr=ys * 100 if ny > 1 else None,
-                color=color, marker=marker, markersize=6, linestyle="none", capsize=2,
+                x, y * 100, xerr=_err(x, ci["memory_integrity"]), yerr=_err(y * 100, ci["target_acc"], 100),
+                color=color, marker=marker, markersize=6, linestyle="none", capsize=2, elinewidth=0.8,
                 label=f"target {target}" if first else None,
             )  # fmt: skip
             first = False
-            ax.annotate(strategy, (x, y * 100), fontsize=7, xytext=(4, 3), textcoords="offset points")
+            ax.annotate(e["strategy"], (x, y * 100), fontsize=7, xytext=(4, 3), textcoords="offset points")
+            if e.get("pareto"):
+                front.append((x, y * 100))
+        if front:
+            fx, fy = zip(*sorted(front), strict=True)
+            ax.plot(fx, fy, color=color, linewidth=1, alpha=0.6)
+            ax.scatter(fx, fy, s=150, facecolors="none", edgecolors=color, linewidths=1.2)
+    ax.scatter([], [], s=150, facecolors="none", edgecolors="grey", label="Pareto front (ringed, joined)")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1, label="MI = 1 (nothing forgotten)")
     ax.set_xlabel(f"memory integrity  (acc_after[{source}] / acc_baseline[{source}])")
     ax.set_ylabel("target accuracy (%)")
-    ax.set_title(f"{results.get('scenario', '')}: learning the target vs keeping the source", fontsize=9)
+    ax.set_title(
+        f"{results.get('scenario', '')}: learning the target vs keeping the source (95% intervals)",
+        fontsize=9,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
-    return save_figure(fig, path)
+    return fig
+
+
+def _curve_means(rows: Sequence[Mapping[str, Any]], dataset: str) -> tuple[list[float], list[float]]:
+    """Epochs and the mean over rows (units) of the validation accuracy on ``dataset`` at each epoch."""
+    by_epoch: dict[float, list[float]] = {}
+    for row in rows:
+        for point in row.get("curve") or []:
+            v = _num((point.get("acc") or {}).get(dataset))
+            if math.isfinite(v) and point.get("epoch") is not None:
+                by_epoch.setdefault(float(point["epoch"]), []).append(v)
+    epochs = sorted(by_epoch)
+    return epochs, [float(np.mean(by_epoch[e])) * 100 for e in epochs]
+
+
+def plot_curves(results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
+    """Forgetting curves: ``curves_<target>.png`` per target whose rows have a ``curve``.
+
+    Validation accuracy (%) on the source (dashed) and on the target (solid) against epochs of the
+    adaptation, one colour per strategy, mean over units at each epoch; a star marks the epoch that
+    ``select = "best_val"`` kept (``selected_epoch``, first unit). Nothing is written for targets
+    without curves.
+
+    Example:
+        >>> plot_curves(results, "runs/demo")  # doctest: +SKIP
+        [PosixPath('runs/demo/curves_lab-a.png')]
+    """
+    source = results.get("source", "")
+    rows = results.get("rows", [])
+    written: list[Path] = []
+    for target in _targets_in_order(results):
+        members = [r for r in rows if r["target"] == target and r.get("curve")]
+        if not members:
+            continue
+        fig = _figure(6.4, 4.2)
+        ax = fig.add_subplot()
+        for k, strategy in enumerate(dict.fromkeys(r["strategy"] for r in members)):
+            mine = [r for r in members if r["strategy"] == strategy]
+            color = f"C{k % 10}"
+            for dataset, style in ((target, "-"), (source, "--")):
+                epochs, acc = _curve_means(mine, dataset)
+                if epochs:
+                    ax.plot(epochs, acc, style, color=color, marker=".", markersize=4,
+                            label=f"{strategy} on {dataset}")  # fmt: skip
+            selected = mine[0].get("selected_epoch")
+            if selected is not None:
+                epochs, acc = _curve_means(mine[:1], target)
+                if float(selected) in epochs:
+                    ax.scatter(
+                        [selected], [acc[epochs.index(float(selected))]], marker="*", s=80, color=color
+                    )
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch of the adaptation")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_title(
+            f"{results.get('scenario', '')}: adapting to {target} (solid) vs keeping {source} (dashed)",
+            fontsize=9,
+        )
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="best", ncol=2)
+        written.append(save_figure(fig, Path(out_dir) / f"curves_{_safe_name(target)}.png"))
+    return written
 
 
 def _heatmap(
@@ -538,49 +782,57 @@ def _heatmap(
     return im
 
 
+def _plot_sequences(results: Mapping[str, Any], sequences: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    datasets = _datasets(results)
+    n = len(sequences)
+    ncols = min(3, n)
+    nrows = math.ceil(n / ncols)
+    size = max(len(datasets), 2)
+    fig = _figure(ncols * (1.0 + 0.75 * size) + 0.8, nrows * (0.9 + 0.45 * size) + 0.3)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    im = None
+    for k, seq in enumerate(sequences):
+        order = list(seq.get("order") or datasets)
+        m = np.asarray([[_num(v) for v in r] for r in seq.get("matrix", [])], dtype=float).reshape(
+            -1, len(order)
+        )
+        labels = ["baseline"] + [f"after {order[i] if i < len(order) else i}" for i in range(1, m.shape[0])]
+        im = _heatmap(axes[k // ncols][k % ncols], m, labels, order, _sequence_title(seq))
+    for k in range(n, nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
+    return save_figure(fig, path)
+
+
 def plot_accuracy_matrix(results: Mapping[str, Any], path: str | Path) -> Path:
     """Accuracy heatmap(s) in %.
 
     Pairwise mode (or no sequences): rows = baseline + every (strategy -> target), columns = datasets
-    (mean over seeds). Sequential mode: the accuracy matrix R of every sequence (row 0 = baseline,
-    row i = after step i), one panel per sequence.
+    (mean over units). Sequential and class-incremental modes: the accuracy matrix R of every sequence
+    (row 0 = baseline, row i = after step i), one panel per sequence (strategy, seed, fold).
 
     Example:
         >>> plot_accuracy_matrix(results, "runs/demo/accuracy_matrix.png")  # doctest: +SKIP
     """
     datasets = _datasets(results)
     sequences = results.get("sequences") or []
-    if results.get("mode") == "sequential" and sequences:
-        n = len(sequences)
-        ncols = min(3, n)
-        nrows = math.ceil(n / ncols)
-        size = max(len(datasets), 2)
-        fig = _figure(ncols * (1.0 + 0.75 * size) + 0.8, nrows * (0.9 + 0.45 * size) + 0.3)
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        im = None
-        for k, seq in enumerate(sequences):
-            order = list(seq.get("order") or datasets)
-            m = np.asarray([[_num(v) for v in r] for r in seq.get("matrix", [])], dtype=float).reshape(
-                -1, len(order)
-            )
-            labels = ["baseline"] + [
-                f"after {order[i] if i < len(order) else i}" for i in range(1, m.shape[0])
-            ]
-            ax = axes[k // ncols][k % ncols]
-            im = _heatmap(ax, m, labels, order, f"{seq['strategy']} (seed {seq.get('seed', '–')})")
-        for k in range(n, nrows * ncols):
-            axes[k // ncols][k % ncols].set_visible(False)
-        if im is not None:
-            fig.colorbar(im, ax=axes, shrink=0.8, label="accuracy (%)")
-        return save_figure(fig, path)
-
+    if results.get("mode") in ("sequential", "class-incremental") and sequences:
+        return _plot_sequences(results, sequences, Path(path))
     source = results.get("source", "")
     base = _baseline_entries(results)
     labels = [f"baseline ({source})"]
     rows = [[_mean_std([_num(b["acc"].get(d)) for b in base])[0] for d in datasets]]
-    for target, strategy, members in _groups(results):
-        labels.append(f"{strategy} -> {target}")
-        rows.append([_mean_std([_num(r.get("acc", {}).get(d)) for r in members])[0] for d in datasets])
+    for target in _targets_in_order(results):
+        for strategy in _strategies_in_order(results):
+            members = [
+                r for r in results.get("rows", []) if r["target"] == target and r["strategy"] == strategy
+            ]
+            if members:
+                labels.append(f"{strategy} -> {target}")
+                rows.append(
+                    [_mean_std([_num(r.get("acc", {}).get(d)) for r in members])[0] for d in datasets]
+                )
     m = np.asarray(rows, dtype=float).reshape(len(rows), len(datasets))
     fig = _figure(2.6 + 0.9 * max(len(datasets), 2), 1.2 + 0.3 * len(rows))
     ax = fig.add_subplot()
@@ -619,14 +871,13 @@ def _plot_confusions(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
         )
         written.append(save_figure(fig, out_dir / f"{_safe_name('baseline', d)}.png"))
     rows = results.get("rows", [])
-    seeds = [r.get("seed") for r in rows]
-    first_seed = seeds[0] if seeds else None
+    first_unit = (rows[0].get("seed"), rows[0].get("fold")) if rows else None
     for row in rows:
-        if row.get("seed") != first_seed:
+        if (row.get("seed"), row.get("fold")) != first_unit:
             continue
-        parts = [row["strategy"], row["target"]] + (
-            [f"s{row['seed']}"] if row.get("seed") is not None else []
-        )
+        parts = [row["strategy"], row["target"]]
+        parts += [f"s{row['seed']}"] if row.get("seed") is not None else []
+        parts += [f"f{row['fold']}"] if row.get("fold") is not None else []
         p = _plot_row_confusions(results, row, out_dir / f"{_safe_name(*parts)}.png")
         if p is not None:
             written.append(p)
@@ -657,11 +908,14 @@ def write_results(
     *,
     write_json_file: bool = True,
     confusion_plots: bool = True,
+    n_boot: int = 1000,
 ) -> list[Path]:
     """Write ``results.json`` (the whole dict), ``results.csv``, ``results.md`` and every plot.
 
-    Non-finite floats become ``null`` in ``results.json`` (strict JSON). ``confusion_plots=False``
-    skips ``confusion/*.png`` (about 0.1 s each). Returns the paths written.
+    Intervals and the ``summary`` are computed first (:func:`ensure_intervals`, ``n_boot`` draws) when
+    ``results`` has none, and are then part of ``results.json``. Non-finite floats become ``null`` in
+    ``results.json`` (strict JSON). ``confusion_plots=False`` skips ``confusion/*.png`` (about 0.1 s
+    each). Returns the paths written.
 
     Raises:
         ReportError: ``results`` lacks the keys the tables need.
@@ -671,7 +925,7 @@ def write_results(
     """
     run_dir = Path(run_dir)
     _validate(results, "results")
-    clean = _jsonable(results)
+    clean = _jsonable(ensure_intervals(results, n_boot=n_boot))
     written: list[Path] = []
     if write_json_file:
         write_json(run_dir / "results.json", clean)
@@ -686,6 +940,7 @@ def write_results(
     written += [run_dir / "results.csv", run_dir / "results.md"]
     written.append(plot_tradeoff(clean, run_dir / "tradeoff.png"))
     written.append(plot_accuracy_matrix(clean, run_dir / "accuracy_matrix.png"))
+    written += plot_curves(clean, run_dir)
     if confusion_plots:
         written += _plot_confusions(clean, run_dir / "confusion")
     return written
@@ -720,10 +975,11 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
     return results
 
 
-def render_report(run_dir: str | Path, *, confusion_plots: bool = True) -> list[Path]:
+def render_report(run_dir: str | Path, *, confusion_plots: bool = True, n_boot: int = 1000) -> list[Path]:
     """Re-render ``results.csv``, ``results.md`` and every plot from ``RUN_DIR/results.json``.
 
-    Returns the paths written (``results.json`` itself is left untouched).
+    Intervals missing from the file (a run made before they existed) are recomputed in memory
+    (``n_boot`` draws); ``results.json`` itself is left untouched. Returns the paths written.
 
     Raises:
         ReportError: ``results.json`` is missing or corrupt (the message names the file).
@@ -735,4 +991,6 @@ def render_report(run_dir: str | Path, *, confusion_plots: bool = True) -> list[
     path = Path(run_dir)
     results = load_results(path)
     out_dir = path if path.is_dir() else path.parent
-    return write_results(out_dir, results, write_json_file=False, confusion_plots=confusion_plots)
+    return write_results(
+        out_dir, results, write_json_file=False, confusion_plots=confusion_plots, n_boot=n_boot
+    )

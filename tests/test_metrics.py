@@ -1,5 +1,5 @@
-"""Metrics: device-side confusion matrices vs sklearn, no per-batch host sync, a real Avalanche eval,
-memory integrity, and the sequential-stream summaries."""
+"""Metrics: device-side confusion matrices vs sklearn, per-sample labels and predictions, no per-batch host
+sync, a real Avalanche eval, memory integrity, and the sequential-stream summaries."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from sklearn.metrics import confusion_matrix, f1_score, recall_score
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.metrics import (
     AccuracyMatrix,
+    EvalResult,
     FERMetrics,
     MemoryIntegrity,
     TrainLossMetric,
     average_accuracy,
     backward_transfer,
+    decode_classes,
+    encode_classes,
     forgetting,
     make_evaluator,
     make_loggers,
@@ -81,6 +84,68 @@ def test_fer_metrics_match_sklearn(seed: int, absent: tuple[int, ...]) -> None:
     assert [v.name for v in values] == ["FER/acc/synth-wild", "FER/macro_f1/synth-wild"]
     assert values[0].value == pytest.approx(r.acc) and values[0].x_plot == 5
     assert metric.last_eval.keys() == {"synth-wild"}
+    # per-sample outputs in test-set order, across the 18 batches of 17
+    np.testing.assert_array_equal(r.labels, yn)
+    np.testing.assert_array_equal(r.predictions, pn)
+    assert r.labels.dtype == np.int64 and r.predictions.dtype == np.int64
+
+
+def test_per_sample_outputs_are_reset_per_experience_and_optional() -> None:
+    metric = FERMetrics(C, NAMES, confusion_images=False)
+    y1, l1 = _random_batches(6, 30)
+    y2, l2 = _random_batches(7, 20)
+    _run_eval(metric, _strategy("a"), y1, l1)
+    _run_eval(metric, _strategy("b"), y2, l2)
+    np.testing.assert_array_equal(metric.results["b"].labels, y2.numpy())  # not y1 + y2
+    np.testing.assert_array_equal(metric.results["a"].predictions, l1.argmax(1).numpy())
+    d = metric.results["b"].to_dict()
+    assert d["labels"] == "".join(str(v) for v in y2.tolist())
+    assert d["predictions"] == encode_classes(l2.argmax(1).numpy())
+    lean = FERMetrics(C, NAMES, confusion_images=False, per_sample=False)
+    strategy = _strategy("a")
+    lean.before_eval(strategy)
+    lean.before_eval_exp(strategy)
+    strategy.mb_y, strategy.mb_output = y1, l1
+    lean.after_eval_iteration(strategy)
+    assert lean._y == [] and lean._pred == []  # nothing kept on the device per sample
+    lean.after_eval_exp(strategy)
+    assert lean.results["a"].labels is None and "predictions" not in lean.results["a"].to_dict()
+    assert lean.results["a"].acc == pytest.approx(metric.results["a"].acc)
+
+
+def test_class_codes_round_trip_and_fail_clearly() -> None:
+    classes = np.array([0, 3, 6, 1, 9, 2])
+    assert encode_classes(classes) == "036192"
+    np.testing.assert_array_equal(decode_classes("036192"), classes)
+    many = np.arange(62)  # more than 10 classes: letters after the digits, still one character each
+    text = encode_classes(many)
+    assert len(text) == 62 and text[10:12] == "ab" and text[-1] == "Z"
+    np.testing.assert_array_equal(decode_classes(text), many)
+    assert encode_classes(torch.tensor([4, 5])) == "45" and encode_classes([]) == ""
+    with pytest.raises(ConfigError, match="class index 62 out of range"):
+        encode_classes([1, 62])
+    with pytest.raises(ConfigError, match="class index -1"):
+        encode_classes([-1])
+    with pytest.raises(ConfigError, match="must be integers"):
+        encode_classes([0.5])
+    with pytest.raises(ConfigError, match=r"character '\?' at position 2"):
+        decode_classes("01?3")
+    with pytest.raises(ConfigError, match="non-ASCII"):
+        decode_classes("0é")
+    r = EvalResult(1.0, 1.0, [1.0], np.ones((1, 1), dtype=int), 1, np.array([0]), np.array([0]))
+    assert r.to_dict()["labels"] == "0"
+
+
+def test_metrics_does_not_import_reporting() -> None:
+    import ast
+    from pathlib import Path
+
+    import fer_avalanche.metrics as metrics
+
+    tree = ast.parse(Path(metrics.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "fer_avalanche.reporting" not in imported and "fer_avalanche.figures" in imported
 
 
 def test_summarize_confusion_edge_cases() -> None:
@@ -157,8 +222,10 @@ def test_no_host_sync_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
         torch.Tensor, "cpu", lambda self, *a, **k: calls.append(1) or original_cpu(self, *a, **k)
     )
     metric.after_eval_exp(strategy)
-    assert len(calls) == 1
+    assert len(calls) == 1  # confusion, labels and predictions travel together
     assert metric.results["ds"].acc == pytest.approx((logits.argmax(1) == y).float().mean().item())
+    np.testing.assert_array_equal(metric.results["ds"].predictions, logits.argmax(1).numpy())
+    np.testing.assert_array_equal(metric.results["ds"].labels, y.numpy())
     value = loss_metric.after_training_epoch(strategy)
     assert value.name == "FER/train_loss" and value.value == pytest.approx(losses.mean().item())
 
@@ -237,6 +304,47 @@ def test_sequential_summaries_hand_case() -> None:
         average_accuracy(np.zeros(3))
 
 
+def _logits_with_k_right(labels: torch.Tensor, k: int) -> torch.Tensor:
+    """Logits whose argmax is right on the first ``k`` samples and wrong (label + 1) on the rest."""
+    pred = torch.where(torch.arange(len(labels)) < k, labels, (labels + 1) % C)
+    return torch.nn.functional.one_hot(pred, C).float()
+
+
+def test_scripted_sequential_evaluations_give_the_hand_values() -> None:
+    """Source -> t1 -> t2, each evaluated after every step through FERMetrics as the runner does."""
+    # right answers out of 10 test images: row = after step, column = dataset
+    right = {"src": [5, 9, 4], "t1": [1, 8, 6], "t2": [2, 3, 10]}
+    labels = {d: torch.arange(10) % C for d in right}
+    metric = FERMetrics(C, NAMES, confusion_images=False)
+    am = AccuracyMatrix(["src", "t1", "t2"])
+    for step, trained in enumerate(["src", "t1", "t2"]):
+        strategy = _strategy(iters=step)
+        metric.before_eval(strategy)  # one strategy.eval(test_stream): every dataset's experience
+        for d in right:
+            strategy.experience.dataset_name = d
+            metric.before_eval_exp(strategy)
+            logits = _logits_with_k_right(labels[d], right[d][step])
+            for i in range(0, 10, 3):
+                strategy.mb_y, strategy.mb_output = labels[d][i : i + 3], logits[i : i + 3]
+                metric.after_eval_iteration(strategy)
+            metric.after_eval_exp(strategy)
+        am.append(metric.accuracies(last=True), trained=trained)
+    np.testing.assert_allclose(am.matrix, [[0.5, 0.1, 0.2], [0.9, 0.8, 0.3], [0.4, 0.6, 1.0]])
+    s = am.summary()
+    assert s["average_accuracy"] == pytest.approx(2 / 3)  # (0.4 + 0.6 + 1.0) / 3
+    assert s["bwt"] == pytest.approx(-0.15)  # ((0.4 - 0.5) + (0.6 - 0.8)) / 2
+    assert s["forgetting"] == pytest.approx(0.15)
+    assert s["max_forgetting"] == pytest.approx(0.35)  # ((0.9 - 0.4) + (0.8 - 0.6)) / 2
+    # a dataset evaluated but never trained (a later target) is left out of BWT and forgetting
+    am2 = AccuracyMatrix(["src", "t1", "t2"])
+    for row, trained in zip(am.matrix[:2], ["src", "t1"], strict=True):
+        am2.append(dict(zip(am2.datasets, row, strict=True)), trained=trained)
+    assert am2.trained_at == [0, 1, None]
+    assert am2.summary()["bwt"] == pytest.approx(0.4)  # source only: 0.9 - 0.5
+    assert am2.summary()["max_forgetting"] == pytest.approx(-0.4)  # max over row 0 only: 0.5 - 0.9
+    assert am2.summary()["average_accuracy"] == pytest.approx((0.9 + 0.8 + 0.3) / 3)
+
+
 def test_accuracy_matrix_helper() -> None:
     am = AccuracyMatrix(["src", "t1", "t2"])
     for row, trained in zip(R, ["src", "t1", "t2"], strict=True):
@@ -294,6 +402,8 @@ def test_real_avalanche_eval_and_tensorboard(make_fer, tmp_path) -> None:
             np.testing.assert_array_equal(
                 r.confusion, confusion_matrix(test.labels.numpy(), pred.numpy(), labels=list(range(C)))
             )
+            np.testing.assert_array_equal(r.labels, test.labels.numpy())  # the test set's own order
+            np.testing.assert_array_equal(r.predictions, pred.numpy())
     mi = evaluator.metrics[2].result()
     assert mi["memory_integrity"] == pytest.approx(fer.last_eval["src"].acc / 0.5)
 
