@@ -30,6 +30,7 @@ from fer_avalanche.experiment.progress import RunProgress
 from fer_avalanche.experiment.records import BaselineRecord, CellRecord, results_dict, rows_of
 from fer_avalanche.experiment.store import RunStore
 from fer_avalanche.experiment.tasks import baseline_task, cell_task, raise_if_error
+from fer_avalanche.stats import add_intervals
 from fer_avalanche.utils import resolve_device
 
 __all__ = ["run_scenario", "RunResult", "default_run_dir"]
@@ -191,6 +192,7 @@ def run_scenario(
     results["config"] = scenario.to_dict()
     results["environment"] = _read_json(run_dir / "environment.json")
     results["wall_time_s"] = round(time.perf_counter() - start, 2)
+    results = add_intervals(results)
     _write_reports(run_dir, results, tensorboard)
     return RunResult(run_dir, results)
 
@@ -264,12 +266,6 @@ def _execute(
 def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:
     from fer_avalanche.reporting import write_results
 
-    try:
-        from fer_avalanche.stats import add_intervals
-    except ImportError:  # pragma: no cover - until the statistics module lands
-        add_intervals = None
-    if add_intervals is not None:
-        add_intervals(results)
     write_results(run_dir, results)
     if tensorboard:
         from fer_avalanche.experiment.tensorboard import write_summary_images

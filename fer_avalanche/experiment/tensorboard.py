@@ -46,7 +46,7 @@ def write_cell_events(
     run_dir: Path, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str]
 ) -> None:
     """The events of one finished cell (``record``: its CellRecord; ``rows``: its results rows)."""
-    from fer_avalanche.reporting import confusion_image
+    from fer_avalanche.figures import confusion_image
 
     cell = record.cell
     target = cell.targets[0] if cell.kind == "pairwise" else "sequence"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _experiment_helpers import tiny
 
 from fer_avalanche.errors import CheckpointError
 from fer_avalanche.experiment import cell as cell_module
@@ -12,8 +13,6 @@ from fer_avalanche.experiment.cell import run_cell
 from fer_avalanche.experiment.context import ExperimentContext
 from fer_avalanche.experiment.keys import cell_key
 from fer_avalanche.experiment.plan import Cell
-
-from _experiment_helpers import tiny
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from _experiment_helpers import tiny
 
 from fer_avalanche.experiment import TIMING_KEYS, run_scenario
