@@ -2,6 +2,7 @@
 
 Commands:
     fer-avalanche run [SCENARIO] [--out DIR] [--device auto|cpu|cuda] [--set key=value ...] [--resume]
+                      [--overwrite] [--executor serial|local|dask] [--workers N] [--scheduler ADDR]
     fer-avalanche data check NAME ROOT [--json] [--label-space basic7|basic8] [--option key=value ...]
     fer-avalanche report RUN_DIR [--compare A B] [--json] [--n-boot N]
     fer-avalanche list strategies|formats|domains|scenarios
@@ -59,7 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="allow writing into an existing run directory")
     run.add_argument("--cache-dir", type=Path, help="decode cache and baseline checkpoints")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    run.add_argument(
+        "--executor",
+        default="serial",
+        choices=("serial", "local", "dask"),
+        help="serial (default: this process), local (a Dask cluster of --workers processes here), "
+        "dask (the cluster at --scheduler)",
+    )
+    run.add_argument("--workers", type=int, help="worker processes of --executor local (default: CPU count)")
+    run.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786")
+    run.add_argument(
+        "--threads", type=int, help="CPU threads per cell (default: all cores; local: cores // workers)"
+    )
 
     data = sub.add_parser("data", help="dataset tools")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
@@ -99,39 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bundled_scenarios() -> dict[str, Path]:
-    folder = Path(__file__).resolve().parents[1] / "scenarios"  # the repository's scenarios/
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-
-
 def _scenario(arg: str | None, overrides: list[str]) -> Any:
-    from fer_avalanche.config import Scenario, load_scenario
+    from fer_avalanche.config import load_scenario
 
-    if arg is None:
-        scenario = Scenario.demo()
-        return scenario.with_overrides(overrides) if overrides else scenario
-    path = Path(arg)
-    if not path.exists() and arg in _bundled_scenarios():
-        path = _bundled_scenarios()[arg]
-    return load_scenario(path, overrides)
+    return load_scenario(arg or "demo", overrides)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _scenario(args.scenario, args.overrides)
-    from tqdm.auto import tqdm
-
     from fer_avalanche.experiment import run_scenario
-
-    total = len(scenario.seeds) * (
-        len(scenario.targets) * len(scenario.strategies.names)
-        if scenario.mode == "pairwise"
-        else len(scenario.strategies.names)
-    )
-    bar = tqdm(total=total, desc=f"{scenario.name} cells", unit="cell", disable=args.quiet, position=0)
-
-    def done(row: dict[str, Any]) -> None:
-        bar.set_postfix_str(f"{row['strategy']} -> {row['target']}: MI={row['memory_integrity']:.3f}")
-        bar.update(1)
 
     run = run_scenario(
         scenario,
@@ -142,9 +131,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         progress=not args.quiet,
         tensorboard=not args.no_tensorboard,
-        on_cell_done=done,
+        executor=args.executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        threads=args.threads,
     )
-    bar.close()
     table = run.run_dir / "results.md"
     if table.exists():
         print(table.read_text(encoding="utf-8"))
@@ -218,8 +209,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for name in list_domains():
             print(name)
     else:
-        for name, path in _bundled_scenarios().items():
-            print(f"{name:12s} {path}")
+        from fer_avalanche.config import bundled_scenarios
+
+        for name, path in bundled_scenarios().items():
+            print(f"{name:18s} {path}")
     return 0
 
 
