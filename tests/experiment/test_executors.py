@@ -1,0 +1,154 @@
+"""Executors: a local Dask cluster gives the serial run's numbers, survives a killed worker, and a
+killed client resumes; user errors inside a worker read like serial ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+from _experiment_helpers import tiny
+
+from fer_avalanche.config import scenario_to_toml
+from fer_avalanche.errors import ConfigError
+from fer_avalanche.experiment import TIMING_KEYS, run_scenario
+from fer_avalanche.experiment.executors import make_executor
+
+pytestmark = pytest.mark.slow
+
+NAMES = "strategies.names=['ft-fc', 'retrain', 'replay']"
+
+
+def _rows(results):
+    return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in results["rows"]]
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serial")
+    run = run_scenario(tiny(NAMES), out=root / "run", device="cpu", cache_dir=root / "cache", threads=1)
+    return run
+
+
+def test_local_executor_gives_rows_identical_to_serial(serial, tmp_path):
+    run = run_scenario(
+        tiny(NAMES),
+        out=tmp_path / "run",
+        device="cpu",
+        cache_dir=tmp_path / "cache",
+        executor="local",
+        workers=2,
+        threads=1,
+    )
+    assert run.results["environment"]["executor"] == "local"
+    assert _rows(run.results) == _rows(serial.results)
+    assert sorted(p.name for p in (tmp_path / "run" / "cells").iterdir()) == sorted(
+        p.name for p in (serial.run_dir / "cells").iterdir()
+    )
+
+
+def _worker_processes():
+    me = psutil.Process()
+    return [p for p in me.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+
+
+def test_a_worker_killed_mid_cell_is_survived_with_identical_results(serial, tmp_path):
+    out = tmp_path / "run"
+    killed = []
+
+    def kill_one_worker_once_cells_run():
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not list((out / "cells").glob("*.json")):
+            time.sleep(0.05)
+        workers = _worker_processes()
+        if workers:
+            workers[0].send_signal(signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    killer = threading.Thread(target=kill_one_worker_once_cells_run, daemon=True)
+    killer.start()
+    run = run_scenario(
+        tiny(NAMES),
+        out=out,
+        device="cpu",
+        cache_dir=tmp_path / "cache",
+        executor="local",
+        workers=2,
+        threads=1,
+    )
+    killer.join(timeout=5)
+    assert killed, "no worker process was found to kill"
+    assert _rows(run.results) == _rows(serial.results)
+
+
+def test_a_user_error_inside_a_worker_is_the_same_clear_error(tmp_path):
+    scenario = tiny(NAMES, "strategies.options.replay.selection='best-ones'")  # refused when built
+    with pytest.raises(ConfigError, match="selection must be one of"):
+        run_scenario(
+            scenario,
+            out=tmp_path / "run",
+            device="cpu",
+            cache_dir=tmp_path / "c",
+            executor="local",
+            workers=1,
+        )
+
+
+def test_dask_executor_needs_a_scheduler_address():
+    with pytest.raises(ConfigError, match="--scheduler"):
+        make_executor("dask")
+    with pytest.raises(ConfigError, match="unknown executor 'lcoal'; did you mean 'local'"):
+        make_executor("lcoal")
+
+
+def test_resume_after_the_client_was_killed_skips_finished_cells(serial, tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(scenario_to_toml(tiny(NAMES)))
+    out = tmp_path / "victim"
+    cmd = [
+        sys.executable,
+        "-m",
+        "fer_avalanche.cli",
+        "run",
+        str(path),
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+        "--no-tensorboard",
+        "--executor",
+        "local",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 300
+    while (
+        time.monotonic() < deadline and proc.poll() is None and len(list((out / "cells").glob("*.json"))) < 2
+    ):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the client and its workers
+    proc.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    assert 2 <= len(finished) < 6 and not (out / "results.json").exists()
+    resumed = subprocess.run([*cmd, "--resume"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {
+        p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json") if p.name in finished
+    } == finished
+    assert _rows(json.loads((out / "results.json").read_text())) == _rows(serial.results)
