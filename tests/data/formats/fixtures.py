@@ -30,6 +30,9 @@ __all__ = [
     "fer2013_rows",
     "write_fer2013_csv",
     "write_tar",
+    "grey_of",
+    "resized",
+    "crop_of",
 ]
 
 
@@ -156,3 +159,24 @@ def write_tar(path: str | Path, members: dict[str, bytes]) -> Path:
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     return path
+
+
+def grey_of(path: str | Path) -> np.ndarray:
+    """The file decoded the way the loaders decode it (Pillow, converted to ``L``)."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("L"))
+
+
+def resized(grey: np.ndarray, size: int = 48) -> np.ndarray:
+    """``grey`` resized to ``size x size`` the way the loaders resize (Pillow bilinear)."""
+    if grey.shape == (size, size):
+        return grey
+    return np.asarray(
+        Image.fromarray(np.ascontiguousarray(grey)).resize((size, size), Image.Resampling.BILINEAR)
+    )
+
+
+def crop_of(path: str | Path, rows: tuple[int, int], cols: tuple[int, int], size: int = 48) -> np.ndarray:
+    """The image at ``path`` cut to ``[rows[0]:rows[1], cols[0]:cols[1]]`` and resized: what a loader's
+    crop must give (tests state the offsets by hand, so swapped or shifted offsets fail)."""
+    return resized(grey_of(path)[rows[0] : rows[1], cols[0] : cols[1]], size)
