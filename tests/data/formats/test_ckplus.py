@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from fixtures import crop_of
+from fixtures import crop_of, write_ckplus_official
 from PIL import Image
 
 from fer_avalanche.data.imageio import opencv_available
@@ -193,3 +193,20 @@ def test_corrupt_and_truncated_frames(ck48: Path, tmp_path: Path) -> None:
         data = _load(ck48, tmp_path, label_space="basic8", skip_corrupt=True)
     assert len(data) == 5 and data.provenance["skipped"] == {"unreadable image": 2}
     assert BASIC7.index("fear") not in data.labels.tolist()
+
+
+def test_peak_frames_are_the_last_frames_and_the_onset_is_the_first(tmp_path: Path) -> None:
+    # frame f of every sequence has pixel value 40 * f: onset (40) and peaks (120, 160, 200) differ
+    root = write_ckplus_official(tmp_path / "CK+", subjects=2, sequences=2, frames=5)
+    data = _load(root, tmp_path, face_crop="none")
+    means = data.images.float().mean(dim=(1, 2, 3)).round().tolist()
+    assert means == pytest.approx([120, 160, 200] * 4, abs=2)
+    assert data.groups.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]  # one group per sequence
+    last = _load(root, tmp_path, face_crop="none", peak_frames=1)
+    assert last.images.float().mean(dim=(1, 2, 3)).tolist() == pytest.approx([200] * 4, abs=2)
+    onset = _load(root, tmp_path, face_crop="none", peak_frames=2, first_frame_neutral=True)
+    assert onset.images.float().mean(dim=(1, 2, 3)).tolist() == pytest.approx([160, 200, 40] * 4, abs=2)
+    assert (
+        _names(onset)[2::3] == ["neutral"] * 4
+        and onset.groups.tolist() == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    )
