@@ -414,6 +414,7 @@ def build_from_samples(
     samples = list(samples)
     if not samples:
         raise DatasetError(f"{root}: no images found for dataset {name!r}")
+    settings = settings.with_default_crop("none", name)  # a loader that left face_crop unresolved
     label_of = settings.label_space.map_codes(codes)
     kept: list[tuple[Sample, int]] = []
     dropped: Counter[str] = Counter(skipped or {})
