@@ -4,6 +4,8 @@ Commands:
     fer-avalanche run [SCENARIO] [--out DIR] [--device auto|cpu|cuda] [--set key=value ...] [--resume]
                       [--overwrite] [--executor serial|local|dask] [--workers N] [--scheduler ADDR]
     fer-avalanche data check NAME ROOT [--json] [--label-space basic7|basic8] [--option key=value ...]
+    fer-avalanche data show NAME ROOT [--out PNG] [--per-class N] [same loading options as check]
+    fer-avalanche data show synthetic [DOMAIN|all] [--out PNG]
     fer-avalanche report RUN_DIR [--compare A B] [--json] [--n-boot N]
     fer-avalanche list strategies|formats|domains|scenarios
 
@@ -80,19 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("name", help="dataset format (see `fer-avalanche list formats`)")
     check.add_argument("root", type=Path, help="the dataset's folder or file")
     check.add_argument("--json", action="store_true", help="print one JSON object")
-    check.add_argument("--label-space", default="basic7", help="basic7 (default) or basic8")
-    check.add_argument("--image-size", type=int, default=48)
-    check.add_argument("--face-crop", choices=("none", "center", "detect"))
-    check.add_argument("--skip-corrupt", action="store_true", help="skip unreadable files (counted)")
-    check.add_argument("--cache-dir", type=Path)
-    check.add_argument(
-        "--option",
-        dest="options",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="format-specific setting, e.g. --option peak_frames=1 (repeatable)",
-    )
+    _add_loading_options(check)
+    show = data_sub.add_parser("show", help="draw a grid of preprocessed faces per class as a PNG")
+    show.add_argument("name", help="dataset format, or 'synthetic' for the synthetic domains")
+    show.add_argument("root", nargs="?", help="the dataset's folder or file (synthetic: a domain or 'all')")
+    show.add_argument("--out", type=Path, help="PNG file to write (default: <name>_faces.png)")
+    show.add_argument("--per-class", type=int, default=8, help="faces per class (default 8)")
+    show.add_argument("--seed", type=int, default=0, help="which faces are drawn (default 0)")
+    show.add_argument("--domain", help="synthetic: the domain to draw (same as ROOT)")
+    _add_loading_options(show)
 
     report = sub.add_parser(
         "report", help="re-render tables and plots of a run directory, or compare two strategies"
@@ -110,6 +108,33 @@ def build_parser() -> argparse.ArgumentParser:
     lister = sub.add_parser("list", help="list registered strategies, dataset formats, synthetic domains")
     lister.add_argument("what", choices=("strategies", "formats", "domains", "scenarios"))
     return parser
+
+
+def _add_loading_options(parser: argparse.ArgumentParser) -> None:
+    """The loader settings shared by ``data check`` and ``data show``."""
+    parser.add_argument("--label-space", default="basic7", help="basic7 (default) or basic8")
+    parser.add_argument("--image-size", type=int, default=48)
+    parser.add_argument(
+        "--face-crop",
+        choices=("none", "center", "detect", "auto"),
+        help="how faces are framed (default: the format's own, see the README's Datasets table)",
+    )
+    parser.add_argument("--face-margin", type=float, help="grow (>1) or shrink (<1) the face box (default 1)")
+    parser.add_argument(
+        "--detect-fallback",
+        choices=("center", "skip"),
+        help="no face detected: centre crop (default) or skip",
+    )
+    parser.add_argument("--skip-corrupt", action="store_true", help="skip unreadable files (counted)")
+    parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="format-specific setting, e.g. --option peak_frames=1 (repeatable)",
+    )
 
 
 def _scenario(arg: str | None, overrides: list[str]) -> Any:
@@ -160,22 +185,41 @@ def _parse_options(options: list[str]) -> dict[str, Any]:
     return out
 
 
-def _cmd_data_check(args: argparse.Namespace) -> int:
-    from fer_avalanche.data.check import check_dataset, format_report
-
+def _loading_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings: dict[str, Any] = dict(
         label_space=args.label_space,
         image_size=args.image_size,
         skip_corrupt=args.skip_corrupt,
         **_parse_options(args.options),
     )
-    if args.face_crop:
-        settings["face_crop"] = args.face_crop
-    if args.cache_dir:
-        settings["cache_dir"] = args.cache_dir
-    report = check_dataset(args.name, args.root, **settings)
+    for key in ("face_crop", "face_margin", "detect_fallback", "cache_dir"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    return settings
+
+
+def _cmd_data_check(args: argparse.Namespace) -> int:
+    from fer_avalanche.data.check import check_dataset, format_report
+
+    report = check_dataset(args.name, args.root, **_loading_settings(args))
     print(json.dumps(report, default=str) if args.json else format_report(report))
     return 0
+
+
+def _cmd_data_show(args: argparse.Namespace) -> int:
+    from fer_avalanche.data.show import show_dataset
+
+    root = args.domain if args.name == "synthetic" and args.domain else args.root
+    settings = _loading_settings(args)
+    if args.name == "synthetic":
+        settings = {"image_size": args.image_size}
+    path = show_dataset(args.name, root, out=args.out, per_class=args.per_class, seed=args.seed, **settings)
+    print(path)
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    return {"check": _cmd_data_check, "show": _cmd_data_show}[args.data_command](args)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -225,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     if args.command == "data" and args.data_command is None:
         parser.parse_args(["data", "--help"])
-    handlers = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data_check}
+    handlers = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data}
     try:
         return handlers[args.command](args)
     except FERAvalancheError as exc:

@@ -52,25 +52,92 @@ MODES = ("pairwise", "sequential", "class-incremental")
 
 @dataclass
 class SplitSpec:
-    """How a dataset is split: ``official`` (its own), ``fractions``, ``subject`` or ``kfold``."""
+    """How a dataset is split: ``official`` (its own), ``fractions``, ``subject`` or ``kfold``.
+
+    - ``fractions``: image-level, stratified by class and group-aware (a CK+ sequence or MUG take never
+      spans two splits); ``counts = [train, val, test]`` instead gives exact sizes (the paper's Table I:
+      JAFFE ``[131, 15, 67]``).
+    - ``subject``: subject holdout by ``fractions`` of the subjects; ``kfold``: fold ``fold`` of ``k``
+      subject folds, ``val_fraction`` of the other subjects for validation; ``folds = "all"`` runs
+      every fold (:meth:`fold_indices`).
+    - ``seed``: an int, or ``"run"``: the seed of the run (each of the scenario's ``seeds`` then gets
+      its own split).
+
+    Example:
+        >>> SplitSpec(method="kfold", k=5, folds="all").fold_indices()
+        [0, 1, 2, 3, 4]
+        >>> SplitSpec(method="fractions", counts=[131, 15, 67], seed="run").resolve(run_seed=3)["seed"]
+        3
+    """
 
     method: str = "official"
     fractions: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
-    seed: int = 0
+    counts: list[int] | None = None
+    seed: int | str = 0
     k: int = 10
     fold: int = 0
+    folds: str | None = None
     val_fraction: float = 0.1
 
     def validate(self, where: str) -> None:
-        from fer_avalanche.data.splits import SPLIT_METHODS, check_fractions
+        from fer_avalanche.data.splits import SPLIT_METHODS, check_counts, check_fractions
 
         _choice(self.method, SPLIT_METHODS, f"{where}.method")
         try:
             check_fractions(self.fractions)
         except ConfigError as exc:
             raise ConfigError(f"{where}.fractions: {exc}") from None
+        if self.counts is not None:
+            if self.method != "fractions":
+                raise ConfigError(
+                    f"{where}.counts: exact sizes apply to method = 'fractions' (image-level), "
+                    f"not {self.method!r}"
+                )
+            try:
+                check_counts(self.counts)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}.counts: {exc}") from None
+        if isinstance(self.seed, str) and self.seed != "run":
+            raise ConfigError(
+                f'{where}.seed must be an integer or "run" (the run\'s seed), got {self.seed!r}'
+            )
         if self.k < 2 or not 0 <= self.fold < self.k:
             raise ConfigError(f"{where}: need k >= 2 and 0 <= fold < k, got k={self.k}, fold={self.fold}")
+        if self.folds is not None:
+            if self.folds != "all":
+                raise ConfigError(f'{where}.folds must be "all" (every fold) or unset, got {self.folds!r}')
+            if self.method != "kfold":
+                raise ConfigError(f"{where}.folds = \"all\" needs method = 'kfold', not {self.method!r}")
+        _range(self.val_fraction, 0.0, 0.9, f"{where}.val_fraction")
+
+    def fold_indices(self) -> list[int | None]:
+        """The folds a run iterates: ``list(range(k))`` with ``folds = "all"``, else ``[None]``."""
+        return list(range(self.k)) if self.folds == "all" else [None]
+
+    def resolve(self, run_seed: int = 0, fold: int | None = None) -> dict[str, Any]:
+        """The keyword arguments of :func:`fer_avalanche.data.splits.apply_split`, with ``seed = "run"``
+        resolved to ``run_seed`` and ``folds = "all"`` to ``fold`` (required then; ignored otherwise).
+
+        Raises:
+            ConfigError: ``folds = "all"`` without a fold in ``0..k-1``.
+        """
+        out: dict[str, Any] = {
+            "method": self.method,
+            "fractions": list(self.fractions),
+            "counts": None if self.counts is None else list(self.counts),
+            "seed": int(run_seed) if self.seed == "run" else int(self.seed),
+            "k": self.k,
+            "fold": self.fold,
+            "val_fraction": self.val_fraction,
+        }
+        if self.folds == "all":
+            if isinstance(fold, bool) or not isinstance(fold, int) or not 0 <= fold < self.k:
+                raise ConfigError(
+                    f'split.folds = "all" needs the fold to load (0..{self.k - 1}), got {fold!r}; '
+                    "iterate SplitSpec.fold_indices()"
+                )
+            out["fold"] = fold
+        return out
 
 
 @dataclass
@@ -78,8 +145,11 @@ class DatasetSpec:
     """One dataset of the experiment.
 
     ``format = "synthetic"`` draws an embedded synthetic domain (``domain``, default ``name``; ``n``
-    samples); any other format is a registered loader reading ``root``. ``max_train`` caps the number
-    of training samples (seeded, stratified by class) for quick runs on real data.
+    samples); any other format is a registered loader reading ``root``. ``face_crop`` (``none``,
+    ``center``, ``detect``, ``auto``; unset = the format's default), ``face_margin`` (the face box grown
+    or shrunk by this factor) and ``detect_fallback`` (``center`` or ``skip``) frame the faces;
+    ``options`` holds the format's own settings. ``max_train`` caps the number of training samples
+    (seeded, stratified: every class keeps its share of train within one sample) for quick runs.
     """
 
     name: str = ""
@@ -89,12 +159,16 @@ class DatasetSpec:
     n: int | None = None
     seed: int = 0
     face_crop: str | None = None
+    face_margin: float | None = None
+    detect_fallback: str | None = None
     skip_corrupt: bool = False
     max_train: int | None = None
     split: SplitSpec = field(default_factory=SplitSpec)
     options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, where: str) -> None:
+        from fer_avalanche.data.imageio import DETECT_FALLBACKS, FACE_CROPS
+
         if not self.name:
             raise ConfigError(f"{where}.name: every dataset needs a name")
         if self.format != "synthetic" and not self.root:
@@ -106,7 +180,21 @@ class DatasetSpec:
             raise ConfigError(f"{where}.n must be >= 7, got {self.n}")
         if self.max_train is not None and self.max_train < 7:
             raise ConfigError(f"{where}.max_train must be >= 7, got {self.max_train}")
+        if self.face_crop is not None:
+            _choice(self.face_crop, FACE_CROPS, f"{where}.face_crop")
+        if self.face_margin is not None:
+            _range(self.face_margin, 0.2, 4.0, f"{where}.face_margin")
+        if self.detect_fallback is not None:
+            _choice(self.detect_fallback, DETECT_FALLBACKS, f"{where}.detect_fallback")
         self.split.validate(f"{where}.split")
+
+    def load_settings(self) -> dict[str, Any]:
+        """The loader settings this spec sets (the format's own ``options`` included)."""
+        settings: dict[str, Any] = {"skip_corrupt": self.skip_corrupt, **self.options}
+        for key in ("face_crop", "face_margin", "detect_fallback"):
+            if getattr(self, key) is not None:
+                settings[key] = getattr(self, key)
+        return settings
 
 
 @dataclass

@@ -2,7 +2,14 @@
 
 from fer_avalanche.data.ferdata import SPLITS, FERData
 from fer_avalanche.data.registry import get_format, list_formats, load_dataset, register_format
-from fer_avalanche.data.splits import apply_split, split_by_fractions, split_by_subject, subject_kfold
+from fer_avalanche.data.splits import (
+    apply_split,
+    cap_train,
+    split_by_counts,
+    split_by_fractions,
+    split_by_subject,
+    subject_kfold,
+)
 
 __all__ = [
     "FERData",
@@ -13,6 +20,8 @@ __all__ = [
     "register_format",
     "apply_split",
     "split_by_fractions",
+    "split_by_counts",
     "split_by_subject",
     "subject_kfold",
+    "cap_train",
 ]

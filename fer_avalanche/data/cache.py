@@ -29,7 +29,7 @@ from fer_avalanche.io import atomic_path
 __all__ = ["default_cache_dir", "cache_key", "cached_load", "CACHE_VERSION"]
 
 #: Bump when the decoding or preprocessing code changes what it produces.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def default_cache_dir() -> Path:

@@ -1,8 +1,10 @@
 """``fer-avalanche data check``: load a dataset and describe what was found, as JSON or as a table.
 
 :func:`check_dataset` loads a dataset with its registered loader (so the cache is warmed as a side
-effect) and returns a JSON-ready dict: totals per class and split, subjects, what was skipped and why,
-image sizes before and after preprocessing, the split used and whether the cache was hit.
+effect) and returns a JSON-ready dict: totals per class and split, subjects, groups (sequences or
+takes, and how many land in each split), what was skipped and why, how faces were framed (detected
+or fallen back to the centre crop), image sizes before and after preprocessing, the split used and
+whether the cache was hit.
 :func:`format_report` renders that dict as a readable text table.
 
 Example:
@@ -32,11 +34,20 @@ def _size(value: Any) -> list[int] | None:
     return [int(v) for v in value]
 
 
+def _detection(value: Any) -> dict[str, int] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"detected": int(value.get("detected", 0)), "fallback": int(value.get("fallback", 0))}
+
+
 def check_dataset(name: str, root: str | Path, **settings: Any) -> dict[str, Any]:
     """Load dataset ``name`` from ``root`` with ``settings`` and summarise it (JSON-ready).
 
     Keys: ``dataset``, ``format``, ``root``, ``label_space``, ``total`` (samples kept), ``per_class``
     ({class: count over all splits}), ``per_split``, ``per_split_class``, ``subjects`` (int or None),
+    ``groups`` (int or None: sequences/takes whose frames every split keeps together),
+    ``per_split_groups`` ({split: groups} or None), ``face_crop`` (the crop used),
+    ``face_detection`` (``{"detected": int, "fallback": int}`` with ``face_crop='detect'``, else None),
     ``skipped`` ({reason: count}), ``source_image_size`` (most common ``[H, W]`` before preprocessing,
     or None when the loader did not record it), ``source_image_sizes`` ({"HxW": count}),
     ``image_size`` (``[H, W]`` after), ``split`` (how the split was made), ``cache`` (``hit``, ``miss`` or
@@ -69,6 +80,10 @@ def check_dataset(name: str, root: str | Path, **settings: Any) -> dict[str, Any
         "per_split": data.counts(),
         "per_split_class": {split: data.class_counts(split) for split in SPLITS},
         "subjects": data.num_subjects,
+        "groups": data.num_groups,
+        "per_split_groups": data.group_counts(),
+        "face_crop": (prov.get("preprocessing") or {}).get("face_crop"),
+        "face_detection": _detection(prov.get("face_detection")),
         "skipped": {str(k): int(v) for k, v in dict(prov.get("skipped", {})).items()},
         "source_image_size": _size(prov.get("source_size")),
         "source_image_sizes": dict(prov.get("source_sizes", {})),
@@ -113,6 +128,16 @@ def format_report(d: dict[str, Any]) -> str:
         src_text += " (most common; also " + ", ".join(list(others)[1:]) + ")"
     size = d.get("image_size") or ["?", "?"]
     subjects = d.get("subjects")
+    groups = d.get("groups")
+    detection = d.get("face_detection")
+    if detection:
+        found = int(detection["detected"]) + int(detection["fallback"])
+        faces = (
+            f"detect: {detection['detected']} of {found} detected, {detection['fallback']} fallbacks "
+            f"({'skipped' if 'no face detected' in skipped else 'centre-cropped'})"
+        )
+    else:
+        faces = f"{d.get('face_crop') or '-'} (no detection)"
     facts = [
         ("dataset", f"{d.get('dataset')} (format {d.get('format', d.get('dataset'))})"),
         ("root", str(d.get("root"))),
@@ -120,7 +145,9 @@ def format_report(d: dict[str, Any]) -> str:
         ("samples", f"{d.get('total')} kept, label space {d.get('label_space', '?')}"),
         ("skipped", skipped_text),
         ("images", f"{src_text} on disk -> {size[0]}x{size[1]}"),
+        ("faces", faces),
         ("subjects", "unknown" if subjects is None else str(subjects)),
+        ("groups", "unknown (every image its own)" if groups is None else str(groups)),
         ("split", str(d.get("split") or "-")),
         (
             "cache",
@@ -135,6 +162,9 @@ def format_report(d: dict[str, Any]) -> str:
     for cls, total in per_class.items():
         rows.append([cls, *(str(per_split_class.get(s, {}).get(cls, 0)) for s in splits), str(total)])
     rows.append(["total", *(str(d["per_split"][s]) for s in splits), str(d.get("total"))])
+    per_split_groups = d.get("per_split_groups")
+    if per_split_groups is not None:
+        rows.append(["groups", *(str(per_split_groups.get(s, 0)) for s in splits), str(groups)])
     lines += ["", *_table(rows)]
     for message in d.get("warnings") or []:
         lines.append(f"warning: {message}")

@@ -3,7 +3,8 @@
 Everything downstream of the format loaders (splits, benchmarks, training) works on this object,
 never on files or PIL images. Images are ``uint8 [N, 1, H, W]`` (48x48 grey by default), labels are
 ``int64`` indices into a :class:`~fer_avalanche.labels.LabelSpace`, and every sample carries its split
-(``train`` / ``val`` / ``test``) and, where the dataset knows it, its subject id.
+(``train`` / ``val`` / ``test``) and, where the dataset knows them, its subject id and its group id
+(the frames of one video sequence or take, which every split keeps together).
 
 Example:
     >>> import torch
@@ -28,22 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from fer_avalanche.data import splits as _splits
+from fer_avalanche.data.split_names import SPLITS, split_code
 from fer_avalanche.errors import DatasetError
 from fer_avalanche.labels import BASIC7, LabelSpace, get_label_space
 
 __all__ = ["FERData", "SPLITS", "split_code"]
-
-#: Split names, in the order of their integer codes in :attr:`FERData.split`.
-SPLITS: tuple[str, ...] = ("train", "val", "test")
-
-
-def split_code(name: str) -> int:
-    """Integer code of a split name (``'train'`` -> 0); accepts ``validation``/``valid`` for ``val``."""
-    aliases = {"validation": "val", "valid": "val", "training": "train", "testing": "test"}
-    key = aliases.get(name.strip().lower(), name.strip().lower())
-    if key not in SPLITS:
-        raise DatasetError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
-    return SPLITS.index(key)
 
 
 @dataclass
@@ -59,6 +50,9 @@ class FERData:
         subjects: ``int64`` tensor ``[N]`` of subject ids, or ``None`` when unknown.
         provenance: free-form facts recorded with a run (format, root, preprocessing, split method,
             files skipped and why).
+        groups: ``int64`` tensor ``[N]`` of group ids, or ``None`` when unknown: samples that must stay
+            in one split because they are near-duplicates (the frames of one CK+ sequence, of one MUG
+            take). Every split of :mod:`fer_avalanche.data.splits` keeps a group inside one split.
 
     Construction validates shapes, dtypes and label range and raises
     :class:`~fer_avalanche.errors.DatasetError` naming the field that is wrong.
@@ -71,6 +65,7 @@ class FERData:
     label_space: LabelSpace = BASIC7
     subjects: torch.Tensor | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    groups: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         self.label_space = get_label_space(self.label_space)
@@ -79,6 +74,8 @@ class FERData:
         self.split = _as_tensor(self.split, "split").long()
         if self.subjects is not None:
             self.subjects = _as_tensor(self.subjects, "subjects").long()
+        if self.groups is not None:
+            self.groups = _as_tensor(self.groups, "groups").long()
         self._validate()
 
     def _validate(self) -> None:
@@ -91,7 +88,7 @@ class FERData:
         n = self.images.shape[0]
         if n == 0:
             raise DatasetError(f"{where}: no samples")
-        for fname in ("labels", "split", "subjects"):
+        for fname in ("labels", "split", "subjects", "groups"):
             value = getattr(self, fname)
             if value is not None and value.shape != (n,):
                 raise DatasetError(
@@ -133,6 +130,7 @@ class FERData:
             labels=self.labels[index],
             split=self.split[index],
             subjects=None if self.subjects is None else self.subjects[index],
+            groups=None if self.groups is None else self.groups[index],
             provenance=dict(self.provenance),
         )
 
@@ -178,17 +176,13 @@ class FERData:
         """Image-level re-split by ``(train, val, test)`` fractions, seeded and stratified by class.
 
         This is the paper's protocol for the small posed datasets (the same person may appear in
-        train and test). See :func:`fer_avalanche.data.splits.split_by_fractions`.
+        train and test; a group never does). See :func:`fer_avalanche.data.splits.split_by_fractions`.
         """
-        from fer_avalanche.data.splits import split_by_fractions
-
-        return split_by_fractions(self, fractions, seed=seed, stratify=stratify)
+        return _splits.split_by_fractions(self, fractions, seed=seed, stratify=stratify)
 
     def resplit_by_subject(self, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> FERData:
         """Subject-independent re-split: every subject's samples land in exactly one split."""
-        from fer_avalanche.data.splits import split_by_subject
-
-        return split_by_subject(self, fractions, seed=seed)
+        return _splits.split_by_subject(self, fractions, seed=seed)
 
     # --------------------------------------------------------------- summary
     def counts(self) -> dict[str, int]:
@@ -207,8 +201,23 @@ class FERData:
         """Number of distinct subjects, or ``None`` when subjects are unknown."""
         return None if self.subjects is None else int(torch.unique(self.subjects).numel())
 
+    @property
+    def num_groups(self) -> int | None:
+        """Number of distinct groups (sequences, takes), or ``None`` when groups are unknown."""
+        return None if self.groups is None else int(torch.unique(self.groups).numel())
+
+    def group_counts(self) -> dict[str, int] | None:
+        """Distinct groups per split, ``{'train': g, 'val': g, 'test': g}``, or ``None`` without groups."""
+        if self.groups is None:
+            return None
+        return {s: int(torch.unique(self.groups[self.split == i]).numel()) for i, s in enumerate(SPLITS)}
+
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready description: totals per split and class, subjects, image size, provenance."""
+        """A JSON-ready description: totals per split and class, subjects, groups, image size, provenance.
+
+        ``groups`` is the number of groups (``None`` when unknown) and ``per_split_groups`` the groups
+        per split.
+        """
         return {
             "name": self.name,
             "total": len(self),
@@ -218,15 +227,18 @@ class FERData:
             "per_class": self.class_counts(),
             "per_split_class": {s: self.class_counts(s) for s in SPLITS},
             "subjects": self.num_subjects,
+            "groups": self.num_groups,
+            "per_split_groups": self.group_counts(),
             "provenance": self.provenance,
         }
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.counts().items())
         subjects = "" if self.subjects is None else f", subjects={self.num_subjects}"
+        groups = "" if self.groups is None else f", groups={self.num_groups}"
         return (
             f"FERData(name={self.name!r}, n={len(self)}, {counts}, size={self.image_size}, "
-            f"label_space={self.label_space.name!r}{subjects})"
+            f"label_space={self.label_space.name!r}{subjects}{groups})"
         )
 
     # --------------------------------------------------------------- storage
@@ -239,6 +251,8 @@ class FERData:
         }
         if self.subjects is not None:
             arrays["subjects"] = self.subjects.numpy()
+        if self.groups is not None:
+            arrays["groups"] = self.groups.numpy()
         return arrays
 
     @classmethod
@@ -259,6 +273,9 @@ class FERData:
                 torch.from_numpy(np.asarray(arrays["subjects"], dtype=np.int64))
                 if "subjects" in arrays
                 else None
+            ),
+            groups=(
+                torch.from_numpy(np.asarray(arrays["groups"], dtype=np.int64)) if "groups" in arrays else None
             ),
             label_space=get_label_space(label_space),
             provenance=dict(provenance or {}),

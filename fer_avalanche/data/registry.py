@@ -1,7 +1,8 @@
 """The registry of dataset formats: ``load_dataset(name, root, ...)`` finds the loader by name.
 
 A format is one module in :mod:`fer_avalanche.data.formats` holding a loader function decorated with
-:func:`register_format`. A loader takes ``root`` plus keyword settings and returns a
+:func:`register_format`. A loader takes ``root``, the shared settings as one
+:class:`~fer_avalanche.data.formats._common.LoadSettings` and its own options as keywords, and returns a
 :class:`~fer_avalanche.data.ferdata.FERData` in the requested label space, with the dataset's official
 split where it has one (everything in ``train`` otherwise) and a provenance that records what it found
 and what it skipped.
@@ -26,8 +27,9 @@ from typing import Any
 
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError
+from fer_avalanche.registry import Registry
 
-__all__ = ["register_format", "list_formats", "get_format", "load_dataset", "FormatInfo"]
+__all__ = ["register_format", "list_formats", "get_format", "load_dataset", "FormatInfo", "FORMATS"]
 
 Loader = Callable[..., FERData]
 
@@ -41,32 +43,10 @@ class FormatInfo:
     description: str
     aliases: tuple[str, ...] = ()
 
-
-_FORMATS: dict[str, FormatInfo] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register_format(
-    name: str, *, aliases: tuple[str, ...] = (), description: str = ""
-) -> Callable[[Loader], Loader]:
-    """Decorator registering a loader under ``name`` (and ``aliases``).
-
-    Example:
-        >>> @register_format("my-set", description="class folders of my lab")  # doctest: +SKIP
-        ... def load_my_set(root, **settings) -> FERData: ...
-    """
-
-    def decorator(fn: Loader) -> Loader:
-        for key in (name, *aliases):
-            if key in _ALIASES and _FORMATS[_ALIASES[key]].loader is not fn:
-                raise ValueError(f"dataset format {key!r} is registered twice")
-        doc = description or ((fn.__doc__ or "").strip().splitlines() or [""])[0]
-        _FORMATS[name] = FormatInfo(name, fn, doc, tuple(aliases))
-        for key in (name, *aliases):
-            _ALIASES[key] = name
-        return fn
-
-    return decorator
+    def options(self) -> list[str]:
+        """The format's own settings (the loader's keyword-only parameters)."""
+        params = inspect.signature(self.loader).parameters
+        return [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
 def _import_formats() -> None:
@@ -76,44 +56,73 @@ def _import_formats() -> None:
         importlib.import_module(f"{formats.__name__}.{module.name}")
 
 
+#: Every dataset format, by name and alias (the modules of :mod:`fer_avalanche.data.formats`
+#: register themselves when imported, on the first lookup).
+FORMATS: Registry[FormatInfo] = Registry("dataset format", loader=_import_formats)
+
+
+def register_format(
+    name: str, *, aliases: tuple[str, ...] = (), description: str = ""
+) -> Callable[[Loader], Loader]:
+    """Decorator registering a loader under ``name`` (and ``aliases``).
+
+    A loader is ``loader(root, settings, *, <its own options>) -> FERData``: ``settings`` is the shared
+    :class:`~fer_avalanche.data.formats._common.LoadSettings`, its own options are keyword-only.
+
+    Example:
+        >>> @register_format("my-set", description="class folders of my lab")  # doctest: +SKIP
+        ... def load_my_set(root, settings, *, label_map=None) -> FERData: ...
+    """
+
+    def decorator(fn: Loader) -> Loader:
+        doc = description or ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        FORMATS.add(name, FormatInfo(name, fn, doc, tuple(aliases)), aliases=tuple(aliases))
+        return fn
+
+    return decorator
+
+
 def list_formats() -> list[str]:
     """Names of every registered dataset format, sorted."""
-    _import_formats()
-    return sorted(_FORMATS)
+    return sorted(FORMATS.names())
 
 
 def get_format(name: str) -> FormatInfo:
     """The registered format ``name`` (or alias).
 
     Raises:
-        ConfigError: unknown name; the message lists the known ones and the closest match.
+        ConfigError: unknown name; the message suggests the closest and lists the registered ones.
     """
-    _import_formats()
-    key = name.strip().lower()
-    if key not in _ALIASES:
-        close = difflib.get_close_matches(key, _ALIASES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown dataset format {name!r}{hint}; known: {', '.join(sorted(_FORMATS))}")
-    return _FORMATS[_ALIASES[key]]
+    return FORMATS.get(name)
 
 
 def load_dataset(name: str, root: str | Path, **settings: Any) -> FERData:
     """Load the dataset at ``root`` with the loader registered as ``name``.
 
-    Common settings (each loader documents its own extras): ``label_space`` (``'basic7'`` or
-    ``'basic8'``), ``image_size`` (48), ``face_crop`` (``'none'``, ``'center'``, ``'detect'``),
+    Common settings (gathered into one :class:`~fer_avalanche.data.formats._common.LoadSettings`;
+    each loader documents its own extras): ``label_space`` (``'basic7'`` or ``'basic8'``),
+    ``image_size`` (48), ``face_crop`` (``'none'``, ``'center'``, ``'detect'``, ``'auto'``; default: the
+    format's own, see the README's Datasets table), ``face_margin`` (1.0: the face box grown or shrunk
+    by this factor), ``detect_fallback`` (``'center'`` or ``'skip'`` an image without a detected face),
     ``skip_corrupt`` (False: a corrupt file is an error; True: skipped, counted and warned),
     ``cache_dir`` (where decoded arrays are cached) and ``use_cache`` (True).
+
+    Raises:
+        ConfigError: unknown format or setting (the message names the closest valid one), or a bad
+            value of a common setting.
     """
+    from fer_avalanche.data.formats._common import SETTING_NAMES, LoadSettings
+
     info = get_format(name)
-    params = inspect.signature(info.loader).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        valid = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-        for key in settings:
-            if key not in valid:
-                close = difflib.get_close_matches(key, valid, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(
-                    f"dataset format {info.name!r} has no setting {key!r}{hint}; valid: {', '.join(valid)}"
-                )
-    return info.loader(Path(root).expanduser(), **settings)
+    own = info.options()
+    common = {k: v for k, v in settings.items() if k in SETTING_NAMES}
+    extra = {k: v for k, v in settings.items() if k not in SETTING_NAMES}
+    valid = [*SETTING_NAMES, *own]
+    for key in extra:
+        if key not in own:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"dataset format {info.name!r} has no setting {key!r}{hint}; valid: {', '.join(valid)}"
+            )
+    return info.loader(Path(root).expanduser(), LoadSettings.make(**common), **extra)

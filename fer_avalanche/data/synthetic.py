@@ -57,7 +57,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,8 +66,10 @@ import torch
 
 from fer_avalanche.data.faces import EXPRESSION_FIELDS, IDENTITY_FIELDS, FaceParams, render_faces
 from fer_avalanche.data.ferdata import FERData
+from fer_avalanche.data.splits import split_by_fractions
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.labels import BASIC7
+from fer_avalanche.registry import Registry
 
 __all__ = [
     "DomainStyle",
@@ -205,133 +206,132 @@ def _gain(**gains: float) -> tuple[float, ...]:
     return tuple(gains.get(name, 1.0) for name in EXPRESSION_FIELDS)
 
 
-#: The registry of named domains.
-DOMAINS: dict[str, DomainStyle] = {
-    style.name: style
-    for style in (
-        DomainStyle(
-            name="wild",
-            mimics="FER2013",
-            summary="in-the-wild web faces: pose, light, noise, blur, occlusion, clutter; unbalanced",
-            default_n=8000,
-            n_identities=2000,
-            class_probs=FER2013_PRIOR,
-            shape=(("skin", 0.58, 0.14), ("hair_volume", 0.55, 0.25), ("hair_length", 0.1, 0.35)),
-            intensity=(1.0, 0.25),
-            intensity_jitter=0.2,
-            expression_noise=0.15,
-            idiosyncrasy=0.15,
-            rotation_deg=6.0,
-            yaw=0.05,
-            shift=0.06,
-            scale=(1.35, 0.09),
-            squash=0.06,
-            bg_level=(0.45, 0.15),
-            bg_gradient=0.15,
-            clutter=(0.6, 0.08),
-            light=(0.0, 0.15),
-            brightness=0.08,
-            contrast=(1.0, 0.15),
-            blur=(0.3, 1.0),
-            noise=(2.0, 7.0),
-            sunglasses=0.04,
-            occlusion=0.08,
+#: The registry of named domains (:class:`fer_avalanche.registry.Registry`).
+DOMAINS: Registry[DomainStyle] = Registry("synthetic domain")
+for _style in (
+    DomainStyle(
+        name="wild",
+        mimics="FER2013",
+        summary="in-the-wild web faces: pose, light, noise, blur, occlusion, clutter; unbalanced",
+        default_n=8000,
+        n_identities=2000,
+        class_probs=FER2013_PRIOR,
+        shape=(("skin", 0.58, 0.14), ("hair_volume", 0.55, 0.25), ("hair_length", 0.1, 0.35)),
+        intensity=(1.0, 0.25),
+        intensity_jitter=0.2,
+        expression_noise=0.15,
+        idiosyncrasy=0.15,
+        rotation_deg=6.0,
+        yaw=0.05,
+        shift=0.06,
+        scale=(1.35, 0.09),
+        squash=0.06,
+        bg_level=(0.45, 0.15),
+        bg_gradient=0.15,
+        clutter=(0.6, 0.08),
+        light=(0.0, 0.15),
+        brightness=0.08,
+        contrast=(1.0, 0.15),
+        blur=(0.3, 1.0),
+        noise=(2.0, 7.0),
+        sunglasses=0.04,
+        occlusion=0.08,
+    ),
+    DomainStyle(
+        name="lab-a",
+        mimics="JAFFE",
+        summary="posed lab, frontal, dark background, small faces, long dark hair; subtle mouths",
+        default_n=700,
+        n_identities=10,
+        shape=(
+            ("face_w", 0.6, 0.02),
+            ("face_h", 0.7, 0.02),
+            ("hair_tone", 0.08, 0.03),
+            ("hairline", -0.34, 0.03),
+            ("hair_volume", 0.85, 0.08),
+            ("hair_length", 0.85, 0.08),
+            ("skin", 0.66, 0.04),
+            ("eye_size", 0.092, 0.006),
         ),
-        DomainStyle(
-            name="lab-a",
-            mimics="JAFFE",
-            summary="posed lab, frontal, dark background, small faces, long dark hair; subtle mouths",
-            default_n=700,
-            n_identities=10,
-            shape=(
-                ("face_w", 0.6, 0.02),
-                ("face_h", 0.7, 0.02),
-                ("hair_tone", 0.08, 0.03),
-                ("hairline", -0.34, 0.03),
-                ("hair_volume", 0.85, 0.08),
-                ("hair_length", 0.85, 0.08),
-                ("skin", 0.66, 0.04),
-                ("eye_size", 0.092, 0.006),
-            ),
-            intensity=(0.75, 0.15),
-            action_gain=_gain(
-                mouth_curve=0.55, mouth_open=0.6, mouth_stretch=0.5, teeth=0.5, brow_raise=1.4, brow_slant=1.4
-            ),
-            display_rules=(
-                ("fear", "mouth_stretch", -1.0),
-                ("fear", "mouth_open", 0.5),
-                ("fear", "brow_raise", 0.3),
-                ("sad", "mouth_curve", 0.4),
-                ("sad", "eye_open", -0.3),
-                ("happy", "mouth_open", -0.2),
-            ),
-            scale=(1.05, 0.02),
-            offset=(0.0, 0.08),
-            bg_level=(0.15, 0.03),
-            noise=(1.0, 2.0),
+        intensity=(0.75, 0.15),
+        action_gain=_gain(
+            mouth_curve=0.55, mouth_open=0.6, mouth_stretch=0.5, teeth=0.5, brow_raise=1.4, brow_slant=1.4
         ),
-        DomainStyle(
-            name="lab-b",
-            mimics="TFEID / MUG",
-            summary="posed studio, bright background, large faces, side light; own display habits",
-            default_n=900,
-            n_identities=30,
-            shape=(
-                ("hair_length", -0.1, 0.15),
-                ("hair_volume", 0.3, 0.1),
-                ("hair_tone", 0.45, 0.1),
-                ("hairline", -0.52, 0.04),
-                ("skin", 0.56, 0.05),
-                ("brow_thickness", 0.04, 0.006),
-            ),
-            intensity=(1.05, 0.15),
-            display_rules=(
-                ("happy", "mouth_open", -0.3),
-                ("happy", "teeth", -0.6),
-                ("angry", "mouth_open", 0.45),
-                ("angry", "teeth", 0.7),
-                ("angry", "brow_slant", 0.5),
-                ("disgust", "brow_raise", -0.3),
-                ("disgust", "brow_slant", -0.6),
-                ("disgust", "eye_open", 0.15),
-                ("disgust", "mouth_curve", 0.3),
-                ("disgust", "mouth_open", -0.15),
-                ("disgust", "mouth_stretch", -0.3),
-                ("disgust", "upper_lip", -0.7),
-                ("disgust", "teeth", -0.3),
-                ("disgust", "nose_wrinkle", -0.8),
-                ("disgust", "cheek_raise", -0.3),
-                ("fear", "mouth_open", -0.4),
-                ("fear", "mouth_stretch", 0.4),
-                ("sad", "brow_raise", -0.5),
-                ("sad", "mouth_curve", 0.3),
-                ("surprise", "mouth_open", -0.5),
-                ("neutral", "mouth_curve", 0.35),
-            ),
-            scale=(1.7, 0.03),
-            shift=0.03,
-            offset=(0.0, -0.12),
-            bg_level=(0.85, 0.04),
-            light=(0.3, 0.04),
-            noise=(1.0, 3.0),
+        display_rules=(
+            ("fear", "mouth_stretch", -1.0),
+            ("fear", "mouth_open", 0.5),
+            ("fear", "brow_raise", 0.3),
+            ("sad", "mouth_curve", 0.4),
+            ("sad", "eye_open", -0.3),
+            ("happy", "mouth_open", -0.2),
         ),
-        DomainStyle(
-            name="lab-c",
-            mimics="CK+",
-            summary="posed peak frames, tight face crop, high contrast, slight camera noise; few fear/sad",
-            default_n=1200,
-            n_identities=100,
-            class_probs=CKPLUS_PRIOR,
-            shape=(("skin", 0.55, 0.08),),
-            intensity=(1.0, 0.2),
-            scale=(1.85, 0.04),
-            shift=0.03,
-            bg_level=(0.35, 0.08),
-            contrast=(1.3, 0.08),
-            noise=(3.0, 6.0),
+        scale=(1.05, 0.02),
+        offset=(0.0, 0.08),
+        bg_level=(0.15, 0.03),
+        noise=(1.0, 2.0),
+    ),
+    DomainStyle(
+        name="lab-b",
+        mimics="TFEID / MUG",
+        summary="posed studio, bright background, large faces, side light; own display habits",
+        default_n=900,
+        n_identities=30,
+        shape=(
+            ("hair_length", -0.1, 0.15),
+            ("hair_volume", 0.3, 0.1),
+            ("hair_tone", 0.45, 0.1),
+            ("hairline", -0.52, 0.04),
+            ("skin", 0.56, 0.05),
+            ("brow_thickness", 0.04, 0.006),
         ),
-    )
-}
+        intensity=(1.05, 0.15),
+        display_rules=(
+            ("happy", "mouth_open", -0.3),
+            ("happy", "teeth", -0.6),
+            ("angry", "mouth_open", 0.45),
+            ("angry", "teeth", 0.7),
+            ("angry", "brow_slant", 0.5),
+            ("disgust", "brow_raise", -0.3),
+            ("disgust", "brow_slant", -0.6),
+            ("disgust", "eye_open", 0.15),
+            ("disgust", "mouth_curve", 0.3),
+            ("disgust", "mouth_open", -0.15),
+            ("disgust", "mouth_stretch", -0.3),
+            ("disgust", "upper_lip", -0.7),
+            ("disgust", "teeth", -0.3),
+            ("disgust", "nose_wrinkle", -0.8),
+            ("disgust", "cheek_raise", -0.3),
+            ("fear", "mouth_open", -0.4),
+            ("fear", "mouth_stretch", 0.4),
+            ("sad", "brow_raise", -0.5),
+            ("sad", "mouth_curve", 0.3),
+            ("surprise", "mouth_open", -0.5),
+            ("neutral", "mouth_curve", 0.35),
+        ),
+        scale=(1.7, 0.03),
+        shift=0.03,
+        offset=(0.0, -0.12),
+        bg_level=(0.85, 0.04),
+        light=(0.3, 0.04),
+        noise=(1.0, 3.0),
+    ),
+    DomainStyle(
+        name="lab-c",
+        mimics="CK+",
+        summary="posed peak frames, tight face crop, high contrast, slight camera noise; few fear/sad",
+        default_n=1200,
+        n_identities=100,
+        class_probs=CKPLUS_PRIOR,
+        shape=(("skin", 0.55, 0.08),),
+        intensity=(1.0, 0.2),
+        scale=(1.85, 0.04),
+        shift=0.03,
+        bg_level=(0.35, 0.08),
+        contrast=(1.3, 0.08),
+        noise=(3.0, 6.0),
+    ),
+):
+    DOMAINS.add(_style.name, _style)
 
 
 def list_domains() -> list[str]:
@@ -341,24 +341,20 @@ def list_domains() -> list[str]:
         >>> "wild" in list_domains()
         True
     """
-    return sorted(DOMAINS)
+    return sorted(DOMAINS.names())
 
 
 def get_domain(name: str) -> DomainStyle:
     """The :class:`DomainStyle` registered as ``name``.
 
     Raises:
-        ConfigError: unknown name; the message lists the known ones and the closest match.
+        ConfigError: unknown name; the message suggests the closest and lists the registered ones.
 
     Example:
         >>> get_domain("lab-b").mimics
         'TFEID / MUG'
     """
-    if name in DOMAINS:
-        return DOMAINS[name]
-    close = difflib.get_close_matches(str(name), list_domains(), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ConfigError(f"unknown synthetic domain {name!r}{hint}; known domains: {', '.join(list_domains())}")
+    return DOMAINS.get(name)
 
 
 def _class_counts(n: int, probs: Sequence[float]) -> np.ndarray:
@@ -505,8 +501,6 @@ def make_domain(
     params = sample_face_params(dataclasses.replace(style, n_identities=k), labels, subjects, rng)
     generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     images = render_faces(params, size=image_size, generator=generator)
-
-    from fer_avalanche.data.splits import split_by_fractions
 
     data = FERData(
         name=f"synth-{name}",

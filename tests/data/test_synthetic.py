@@ -1,5 +1,6 @@
-"""Tests of the synthetic FER domains: determinism, sizes, balance, subjects, errors, speed, and that they
-form a meaningful benchmark (learnable, shifted between domains, and forgotten when adapting).
+"""Tests of the synthetic FER domains: determinism, sizes, balance, subjects, errors, and that they
+form a meaningful benchmark (learnable, shifted between domains, and forgotten when adapting). Generation
+speed is measured by ``benchmarks/bench_synthetic.py``, not asserted here.
 
 The benchmark tests train the real ``make_model(width=16)`` with a plain PyTorch loop (Adam 1e-3, batch
 64, images ``(x / 255 - 0.5) / 0.5``); one module-scoped fixture trains the wild baseline once and adapts
@@ -9,7 +10,6 @@ a copy to each lab target, so the whole file stays CPU-sized.
 from __future__ import annotations
 
 import copy
-import time
 
 import numpy as np
 import pytest
@@ -28,6 +28,7 @@ from fer_avalanche.data.synthetic import (
 )
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.models import make_model
+from fer_avalanche.registry import Registry
 
 LABS = ("lab-a", "lab-b", "lab-c")
 
@@ -92,7 +93,7 @@ def lab_a() -> FERData:
 
 
 def test_registry_and_names() -> None:
-    assert list_domains() == sorted(DOMAINS)
+    assert list_domains() == sorted(DOMAINS.names()) and isinstance(DOMAINS, Registry)
     assert {"wild", "lab-a", "lab-b", "lab-c"} <= set(list_domains())
     for name in list_domains():
         style = get_domain(name)
@@ -143,10 +144,10 @@ def test_does_not_touch_global_rng() -> None:
 
 
 def test_default_sizes() -> None:
-    assert DOMAINS["wild"].default_n == 8000
+    assert get_domain("wild").default_n == 8000
     for name in LABS:
-        assert 600 <= DOMAINS[name].default_n <= 1200
-        assert len(make_domain(name)) == DOMAINS[name].default_n
+        assert 600 <= get_domain(name).default_n <= 1200
+        assert len(make_domain(name)) == get_domain(name).default_n
 
 
 def test_class_balance() -> None:
@@ -196,7 +197,7 @@ def test_unknown_domain_and_bad_arguments() -> None:
     assert "lab_a" in message and "did you mean 'lab-a'" in message
     for name in list_domains():
         assert name in message
-    with pytest.raises(ConfigError, match="known domains"):
+    with pytest.raises(ConfigError, match=r"unknown synthetic domain 'fer2013'.*registered: wild"):
         make_domain("fer2013")
     for bad in (6, 0, -5, 10.0, "100", True):
         with pytest.raises(ConfigError, match="n must be an int"):
@@ -232,12 +233,6 @@ def test_domain_styles_differ_in_look() -> None:
         img = make_domain(name, n=140).images.float()
         corners[name] = float(img[:, 0, :4, :4].mean())
     assert corners["lab-a"] < 70 < 130 < corners["lab-b"]  # JAFFE-like dark vs TFEID/MUG-like bright
-
-
-def test_generation_speed() -> None:
-    start = time.perf_counter()
-    make_domain("wild", n=10_000, seed=2)
-    assert time.perf_counter() - start < 15.0
 
 
 # ------------------------------------------------------------------ benchmark

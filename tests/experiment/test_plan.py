@@ -38,7 +38,13 @@ def test_cell_round_trips_through_a_dict():
 
 
 def test_folds_of_a_source_are_refused():
-    scenario = tiny()
-    object.__setattr__(scenario.source.split, "folds", "all")
+    scenario = tiny("source.split={method='kfold', k=3, folds='all'}")
     with pytest.raises(ConfigError, match="source.split.folds"):
         plan_cells(scenario)
+
+
+def test_a_kfold_target_with_all_folds_gives_one_cell_per_fold():
+    scenario = tiny("targets.lab-a.split={method='kfold', k=3, folds='all'}", "strategies.names=['ft-fc']")
+    cells = plan_cells(scenario)
+    assert [(c.targets[0], c.fold) for c in cells] == [("lab-a", 0), ("lab-a", 1), ("lab-a", 2), ("lab-b", None)]
+    assert cells[0].name == "ft-fc__lab-a__s0__f0"

@@ -16,8 +16,9 @@ Layouts accepted::
 Expression codes: 0 neutral, 1 happy, 2 sad, 3 surprise, 4 fear, 5 disgust, 6 anger, 7 contempt;
 8 none, 9 uncertain and 10 no-face are dropped and counted (``provenance["skipped"]``); contempt is
 dropped (counted) in ``basic7`` and kept in ``basic8``. In layout (a) the shipped face box
-(``face_x, face_y, face_width, face_height``) is used for the crop (``face_crop`` then does not apply);
-layouts (b) and (c) hold face crops already, so the default ``face_crop`` is ``"none"``.
+(``face_x, face_y, face_width, face_height``) is used for the crop, as the square around it times
+``face_margin`` (``face_crop`` then does not apply); layouts (b) and (c) hold face crops already, so
+the default ``face_crop`` is ``"none"``.
 
 Splits: AffectNet's test set is not public, so its validation set (``validation.csv``, ``val/``,
 ``val_set/``) becomes our ``test`` split and the training set ``train`` (carve a validation split out of
@@ -50,7 +51,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_affectnet", "AFFECTNET_CODES", "AFFECTNET_DROPPED"]
 
@@ -271,13 +271,8 @@ def _from_npy(
 @register_format("affectnet", description="AffectNet: training/validation.csv with face boxes, or variants")
 def load_affectnet(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     max_per_class: int | None = None,
 ) -> FERData:
     """Load AffectNet from ``root`` (see the module docstring for the layouts and the split rule).
@@ -292,7 +287,7 @@ def load_affectnet(
         LabelError: an expression code outside 0..10.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("none", "affectnet")
     if max_per_class is not None and (
         isinstance(max_per_class, bool) or not isinstance(max_per_class, int) or max_per_class < 1
     ):

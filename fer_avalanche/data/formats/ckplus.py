@@ -14,11 +14,14 @@ Official codes: 0 neutral, 1 anger, 2 contempt, 3 disgust, 4 fear, 5 happy, 6 sa
 Only labelled sequences are used (those with an ``*_emotion.txt``); a sequence runs from neutral
 (first frame) to peak (last frame), so the last ``peak_frames`` frames (default 3) carry the label and,
 with ``first_frame_neutral=True``, the first frame is added as ``neutral``. Contempt is dropped (and
-counted) in ``basic7`` and kept in ``basic8``. The subject is ``Sxxx``. CK+ has no official split:
-everything is ``train``; results are normally reported with subject k-fold
-(:func:`fer_avalanche.data.splits.subject_kfold`). CK+48 images are already 48x48 face crops, so the
-default ``face_crop`` is ``"none"`` for both layouts (pass ``"center"``/``"detect"`` for the 640x490
-official frames).
+counted) in ``basic7`` and kept in ``basic8``. The subject is ``Sxxx``; the group (frames every split
+keeps together) is the sequence ``Sxxx/yyy`` (CK+48: the ``Sxxx_yyy`` prefix), the onset frame added
+by ``first_frame_neutral`` included. CK+ has no official split: everything is ``train``; results are
+normally reported with subject k-fold (:func:`fer_avalanche.data.splits.subject_kfold`).
+
+Default ``face_crop``: the official 640x490 frames show the head at about 40% of the width with the
+studio around it, so faces are detected (``"auto"``: OpenCV's Haar cascade when installed, else a
+centre crop with a warning); CK+48 images are already 48x48 face crops, so ``"none"``.
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -43,7 +46,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_ckplus", "CKPLUS_CODES", "CK48_FOLDERS"]
 
@@ -160,11 +162,12 @@ def _official_samples(
                 "(pass skip_corrupt=True to skip such sequences)"
             )
         labelled += 1
+        group = f"{subject.upper()}/{sequence}"
         peak_pool = frames[1:] if first_frame_neutral and len(frames) > 1 else frames
         for frame in peak_pool[-peak_frames:]:
-            samples.append(Sample(frame, code, subject=subject.upper()))
+            samples.append(Sample(frame, code, subject=subject.upper(), group=group))
         if first_frame_neutral:
-            samples.append(Sample(frames[0], 0, subject=subject.upper()))
+            samples.append(Sample(frames[0], 0, subject=subject.upper(), group=group))
     sequences = sum(1 for s in _dirs(images) for _ in _dirs(s))
     return samples, skipped, {"labelled_sequences": labelled, "sequences_found": sequences}
 
@@ -186,20 +189,16 @@ def _ck48_samples(folder: Path) -> tuple[list[Sample], Counter[str], dict[str, s
             if match is None:
                 skipped["name does not match Sxxx_yyy_zzzzzzzz.png"] += 1
                 continue
-            samples.append(Sample(path, key, subject=match["subject"].upper()))
+            subject = match["subject"].upper()
+            samples.append(Sample(path, key, subject=subject, group=f"{subject}/{match['sequence']}"))
     return samples, skipped, codes
 
 
 @register_format("ckplus", aliases=("ck+", "ck+48"), description="CK+: official release or CK+48 copy")
 def load_ckplus(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     peak_frames: int = 3,
     first_frame_neutral: bool = False,
 ) -> FERData:
@@ -218,12 +217,12 @@ def load_ckplus(
         LabelError: an emotion code outside 0..7 or an unknown CK+48 class folder.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
     if isinstance(peak_frames, bool) or not isinstance(peak_frames, int) or peak_frames < 1:
         raise ConfigError(f"peak_frames must be an integer >= 1, got {peak_frames!r}")
     require_dir(root, f"CK+ in one of the layouts {_LAYOUTS}")
     official = _find_official(root)
     if official is not None:
+        settings = settings.with_default_crop("auto", "ckplus")
         images, emotion = official
         samples, skipped, counts = _official_samples(
             images, emotion, peak_frames, bool(first_frame_neutral), settings.skip_corrupt
@@ -239,6 +238,7 @@ def load_ckplus(
                 "label_rule": f"last {peak_frames} frame(s) of each labelled sequence carry its Emotion code"
                 + ("; first frame = neutral" if first_frame_neutral else ""),
                 "subject_rule": "Sxxx folder",
+                "group_rule": "sequence Sxxx/yyy",
                 **counts,
             },
             skipped=skipped,
@@ -246,6 +246,7 @@ def load_ckplus(
     folder = _find_ck48(root)
     if folder is None:
         raise DatasetError(f"{root}: not a CK+ layout; expected {_LAYOUTS}; found: {describe_folder(root)}")
+    settings = settings.with_default_crop("none", "ckplus")
     samples, skipped, codes = _ck48_samples(folder)
     return build_from_samples(
         "ckplus",
@@ -257,6 +258,7 @@ def load_ckplus(
             "layout": f"CK+48 class folders ({folder.name}/)",
             "label_rule": "class folder name",
             "subject_rule": "Sxxx prefix of the file name",
+            "group_rule": "sequence Sxxx_yyy prefix of the file name",
         },
         skipped=skipped,
     )

@@ -1,18 +1,20 @@
-"""Any dataset listed in a CSV file: ``path,label[,subject][,split]``.
+"""Any dataset listed in a CSV file: ``path,label[,subject][,group][,split]``.
 
 Layout accepted::
 
     labels.csv            header with at least the columns path and label (any order, any case);
-                          optional subject and split columns; other columns are ignored
+                          optional subject, group and split columns; other columns are ignored
     images/0001.png       paths are relative to the CSV's folder (or to ``base_dir``); absolute paths
                           are used as they are
 
 ``label`` is an expression name in any known spelling (``happy``, ``Happiness``, ``HA``), or a code
 (``3``) mapped by the ``label_map`` setting ``{code: expression name}``. ``split`` is ``train``, ``val``
-(``valid``, ``validation``) or ``test``; an empty split is ``train``. A malformed row (missing field,
-empty path, unknown label or code, unknown split) is a :class:`~fer_avalanche.errors.DatasetError`
-naming the CSV and the 1-based line number; a listed image that is missing or corrupt is an error
-unless ``skip_corrupt=True`` (then skipped and counted).
+(``valid``, ``validation``) or ``test``; an empty split is ``train``. ``group`` names images that every
+split keeps together (the frames of one video); an empty group makes the image a group of its own.
+The default ``face_crop`` is ``"none"`` (the whole frame, cut to its centred square). A malformed row
+(missing field, empty path, unknown label or code, unknown split) is a
+:class:`~fer_avalanche.errors.DatasetError` naming the CSV and the 1-based line number; a listed
+image that is missing or corrupt is an error unless ``skip_corrupt=True`` (then skipped and counted).
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -30,18 +32,18 @@ from fer_avalanche.data.ferdata import FERData, split_code
 from fer_avalanche.data.formats._common import LoadSettings, Sample, build_from_samples
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace, canonical_expression
+from fer_avalanche.labels import canonical_expression
 
 __all__ = ["load_csv_list", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"]
 
 REQUIRED_COLUMNS = ("path", "label")
-OPTIONAL_COLUMNS = ("subject", "split")
+OPTIONAL_COLUMNS = ("subject", "group", "split")
 
 
 def _find_csv(root: Path) -> Path:
     if not root.exists():
         raise DatasetError(
-            f"{root}: not found (expected a CSV file with columns path,label[,subject][,split])"
+            f"{root}: not found (expected a CSV file with columns path,label[,subject][,group][,split])"
         )
     if root.is_file():
         return root
@@ -50,23 +52,21 @@ def _find_csv(root: Path) -> Path:
         return candidates[0]
     found = ", ".join(p.name for p in candidates) or "no .csv file"
     raise DatasetError(
-        f"{root}: is a folder; expected the CSV list file (path,label[,subject][,split]) or a folder holding "
+        f"{root}: is a folder; expected the CSV list file (path,label[,subject][,group][,split]) or a folder "
+        "holding "
         f"exactly one .csv; found {found}"
     )
 
 
 @register_format(
-    "csv", aliases=("csv-list", "csvlist"), description="generic CSV list: path,label[,subject][,split]"
+    "csv",
+    aliases=("csv-list", "csvlist"),
+    description="generic CSV list: path,label[,subject][,group][,split]",
 )
 def load_csv_list(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     label_map: Mapping[Hashable, str] | None = None,
     base_dir: str | Path | None = None,
     name: str | None = None,
@@ -84,10 +84,10 @@ def load_csv_list(
             or a missing/corrupt image unless ``skip_corrupt``.
 
     Example:
-        >>> data = load_csv_list(Path("labels.csv"), label_map={"0": "angry", "1": "happy"})  # doctest: +SKIP
+        >>> data = load_dataset("csv", "labels.csv", label_map={"0": "angry", "1": "happy"})  # doctest: +SKIP
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("none", "csv")
     path = _find_csv(root)
     if label_map is not None and not isinstance(label_map, Mapping):
         raise ConfigError(f"label_map must be a mapping {{code: expression}}, got {label_map!r}")
@@ -104,13 +104,13 @@ def load_csv_list(
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read ({exc})") from None
     if not rows:
-        raise DatasetError(f"{path}: empty file (expected a header path,label[,subject][,split])")
+        raise DatasetError(f"{path}: empty file (expected a header path,label[,subject][,group][,split])")
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise DatasetError(
             f"{path}: header {','.join(rows[0])!r} lacks column(s) {', '.join(missing)} "
-            "(expected path,label[,subject][,split])"
+            "(expected path,label[,subject][,group][,split])"
         )
     col = {c: header.index(c) for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in header}
     samples: list[Sample] = []
@@ -145,7 +145,8 @@ def load_csv_list(
             except DatasetError as exc:
                 raise DatasetError(f"{at}: {exc}") from None
         subject = (row[col["subject"]].strip() or None) if "subject" in col else None
-        samples.append(Sample(base / file, code, subject=subject, split=split))
+        group = (row[col["group"]].strip() or None) if "group" in col else None
+        samples.append(Sample(base / file, code, subject=subject, split=split, group=group))
     if not samples:
         raise DatasetError(f"{path}: no rows after the header")
     return build_from_samples(

@@ -52,17 +52,19 @@ import torch
 from fer_avalanche.data.cache import cached_load
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.data.formats._common import (
+    NO_FACE,
     LoadSettings,
     Sample,
     build_from_samples,
     describe_folder,
+    detection_facts,
+    frame_images,
     list_images,
     warn_skipped,
 )
-from fer_avalanche.data.imageio import preprocess
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import DatasetError, LabelError
-from fer_avalanche.labels import BASIC7, LabelSpace, canonical_expression
+from fer_avalanche.labels import BASIC7, canonical_expression
 
 __all__ = [
     "load_fer2013",
@@ -421,17 +423,10 @@ def _image_folders(root: Path) -> list[Path]:
     aliases=("fer-2013",),
     description="FER2013: fer2013.csv(.gz), Kaggle fer2013.tar.gz / train.csv / image folders",
 )
-def load_fer2013(
-    root: Path,
-    *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-) -> FERData:
+def load_fer2013(root: Path, settings: LoadSettings) -> FERData:
     """Load FER2013 from a CSV/``.gz``/tar file or a folder (see the module docstring for the layouts).
+
+    The images are FER2013's own 48x48 face crops, so the default ``face_crop`` is ``"none"``.
 
     Raises:
         DatasetError: nothing FER2013-like at ``root`` (the message lists what was found), Kaggle's
@@ -439,10 +434,10 @@ def load_fer2013(
             image, unless ``skip_corrupt``.
 
     Example:
-        >>> data = load_fer2013(Path("fer2013.csv"), image_size=64)  # doctest: +SKIP
+        >>> data = load_dataset("fer2013", "fer2013.csv", image_size=64)  # doctest: +SKIP
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("none", "fer2013")
     if not root.exists():
         raise DatasetError(
             f"{root}: not found (expected fer2013.csv, fer2013.csv.gz, fer2013.tar.gz, icml_face_data.csv, "
@@ -479,11 +474,18 @@ def _load_csv(root: Path, path: Path, settings: LoadSettings, notes: dict[str, s
         [settings.label_space.index(name) for name in BASIC7.names], dtype=np.int64
     )  # FER2013 codes are the basic7 order; basic8 only appends contempt
 
+    detector = settings.detector()  # before any thread starts
+
     def build() -> FERData:
         table = read_fer2013_table(path, skip_corrupt=settings.skip_corrupt)
-        images = table.pixels
-        if settings.image_size != FER2013_SIDE or settings.face_crop != "none":
-            images = np.stack([preprocess(img, settings.image_size, settings.face_crop) for img in images])
+        images, keep, hows = frame_images(table.pixels, settings, detector)
+        if not keep.any():
+            raise DatasetError(
+                f"{table.source}: no face detected in any image (try detect_fallback='center')"
+            )
+        skipped = dict(table.skipped)
+        if not keep.all():
+            skipped[NO_FACE] = int((~keep).sum())
         has_usage = table.usage is not None
         provenance = {
             "format": "fer2013",
@@ -491,8 +493,9 @@ def _load_csv(root: Path, path: Path, settings: LoadSettings, notes: dict[str, s
             "file": table.source,
             "layout": _layout(table, path),
             "rows": table.rows,
-            "skipped": dict(table.skipped),
-            "preprocessing": settings.key(),
+            "skipped": skipped,
+            "preprocessing": settings.key(detector),
+            **detection_facts(hows, settings),
             "source_size": [FER2013_SIDE, FER2013_SIDE],
             "split": "official" if has_usage else "none (all train)",
             "split_rule": (
@@ -505,16 +508,21 @@ def _load_csv(root: Path, path: Path, settings: LoadSettings, notes: dict[str, s
         return FERData(
             name="fer2013",
             images=torch.from_numpy(np.ascontiguousarray(images)[:, None]),
-            labels=torch.from_numpy(space_index[table.emotion]),
+            labels=torch.from_numpy(space_index[table.emotion[keep]]),
             split=torch.from_numpy(
-                table.usage if has_usage else np.zeros(len(table.emotion), dtype=np.int64)
+                table.usage[keep] if has_usage else np.zeros(int(keep.sum()), dtype=np.int64)
             ),
             label_space=settings.label_space,
             provenance=provenance,
         )
 
     data = cached_load(
-        "fer2013", [path], {**settings.key(), "layout": "csv"}, build, settings.cache_dir, settings.use_cache
+        "fer2013",
+        [path],
+        {**settings.key(detector), "layout": "csv"},
+        build,
+        settings.cache_dir,
+        settings.use_cache,
     )
     warn_skipped("fer2013", data.provenance.get("skipped", {}))
     return data

@@ -11,6 +11,11 @@ Layouts accepted::
     FER2013Test/                     label.csv: name,"(x, y, w, h)",<10 vote counts in the order above>
                                      (``root`` may also be the folder holding ``data/FER2013Train``)
 
+    fer2013new.csv + FER2013Train/   both (what the FER+ tools leave behind): the folders win, the
+      FER2013Valid/ FER2013Test/     images come from them and their labels from fer2013new.csv,
+                                     matched by folder (Usage) and file name (Image name); images the
+                                     CSV does not list are skipped and counted
+
 Splits: ``Training``/``FER2013Train`` -> train, ``PublicTest``/``FER2013Valid`` -> val,
 ``PrivateTest``/``FER2013Test`` -> test (the official split).
 
@@ -31,6 +36,7 @@ Example:
     >>> from fer_avalanche import load_dataset
     >>> data = load_dataset("ferplus", "~/datasets/FERPlus/fer2013new.csv",
     ...                     fer2013="~/datasets/fer2013.csv", label_space="basic8")  # doctest: +SKIP
+    >>> data = load_dataset("ferplus", "~/datasets/FERPlus")  # fer2013new.csv, data/  # doctest: +SKIP
     >>> soft = vote_distribution("~/datasets/FERPlus/fer2013new.csv",
     ...                          fer2013="~/datasets/fer2013.csv", label_space="basic8")  # doctest: +SKIP
     >>> soft.shape == (len(data), 8)  # doctest: +SKIP
@@ -54,9 +60,19 @@ import torch
 
 from fer_avalanche.data.cache import cached_load
 from fer_avalanche.data.ferdata import FERData
-from fer_avalanche.data.formats._common import LoadSettings, describe_folder, source_size_facts, warn_skipped
+from fer_avalanche.data.formats._common import (
+    NO_FACE,
+    SETTING_NAMES,
+    LoadSettings,
+    describe_folder,
+    detection_facts,
+    frame_images,
+    list_images,
+    source_size_facts,
+    warn_skipped,
+)
 from fer_avalanche.data.formats.fer2013 import find_fer2013_csv, read_fer2013_table
-from fer_avalanche.data.imageio import preprocess, read_grey
+from fer_avalanche.data.imageio import FaceDetector, frame_face, read_grey
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError
 from fer_avalanche.labels import LabelSpace
@@ -134,6 +150,7 @@ class _Plan:
     where: list[str]  # per row: "file:line" for messages
     skipped: Counter[str] = field(default_factory=Counter)
     fer2013: Path | None = None
+    rows: int = 0  # data rows of the label file(s), faces or not
 
 
 def _read_text(path: Path) -> list[list[str]]:
@@ -154,18 +171,25 @@ def _votes(values: list[str], where: str) -> list[int]:
     return votes
 
 
-def _plan_csv(labels: Path, fer2013: Path | None, skip_corrupt: bool) -> _Plan:
+@dataclass
+class _Row:
+    """One row of fer2013new.csv that is a face."""
+
+    index: int  # 0-based data-row index (the FER2013 row it labels)
+    usage: int  # split code
+    name: str
+    votes: list[int]
+    where: str
+
+
+def _read_ferplus_csv(labels: Path, skip_corrupt: bool) -> tuple[list[_Row], Counter[str], int]:
+    """The face rows of ``fer2013new.csv``, what was skipped, and the number of data rows."""
     rows = _read_text(labels)
     header = [h.strip() for h in rows[0]] if rows else []
     expected = ["Usage", "Image name", *FERPLUS_COLUMNS]
     if [h.lower() for h in header] != [h.lower() for h in expected]:
         raise DatasetError(f"{labels}: header {','.join(header)!r} is not FER+'s {','.join(expected)!r}")
-    if fer2013 is None:
-        raise DatasetError(
-            f"{labels}: FER+ labels need the FER2013 images: pass fer2013=<path to fer2013.csv, .csv.gz or "
-            "fer2013.tar.gz> or put fer2013.csv beside fer2013new.csv"
-        )
-    votes, split, refs, where = [], [], [], []
+    out: list[_Row] = []
     skipped: Counter[str] = Counter()
     n_rows = 0
     for line, row in enumerate(rows[1:], start=2):
@@ -188,25 +212,40 @@ def _plan_csv(labels: Path, fer2013: Path | None, skip_corrupt: bool) -> _Plan:
         if not row[1].strip():
             skipped[_NOT_A_FACE] += 1
             continue
-        votes.append(counts)
-        split.append(_USAGE[row[0].strip()])
-        refs.append(index)
-        where.append(at)
+        out.append(_Row(index, _USAGE[row[0].strip()], row[1].strip(), counts, at))
+    return out, skipped, n_rows
+
+
+def _plan_csv(labels: Path, fer2013: Path | None, skip_corrupt: bool) -> _Plan:
+    rows, skipped, n_rows = _read_ferplus_csv(labels, skip_corrupt)
+    if fer2013 is None:
+        raise DatasetError(
+            f"{labels}: FER+ labels need the FER2013 images: pass fer2013=<path to fer2013.csv, .csv.gz or "
+            "fer2013.tar.gz>, put fer2013.csv beside fer2013new.csv, or put the FER2013Train/, "
+            "FER2013Valid/, FER2013Test/ image folders beside it"
+        )
     return _Plan(
         layout=f"{labels.name} aligned by row order with {fer2013.name}",
         files=[labels, fer2013],
-        votes=np.asarray(votes, dtype=np.int64).reshape(-1, len(FERPLUS_COLUMNS)),
-        split=np.asarray(split, dtype=np.int64),
-        refs=refs,
-        where=where,
+        votes=np.asarray([r.votes for r in rows], dtype=np.int64).reshape(-1, len(FERPLUS_COLUMNS)),
+        split=np.asarray([r.usage for r in rows], dtype=np.int64),
+        refs=[r.index for r in rows],
+        where=[r.where for r in rows],
         skipped=skipped,
         fer2013=fer2013,
+        rows=n_rows,
     )
 
 
-def _split_folders(root: Path) -> list[Path]:
+def _split_folders(root: Path, need_labels: bool = True) -> list[Path]:
+    """The FER2013Train/Valid/Test folders under ``root`` (or ``root/data``); with ``need_labels``
+    only those holding a ``label.csv``."""
     for base in (root, root / "data"):
-        found = [base / name for name in SPLIT_FOLDERS if (base / name / "label.csv").is_file()]
+        found = [
+            base / name
+            for name in SPLIT_FOLDERS
+            if (base / name / "label.csv").is_file() or (not need_labels and (base / name).is_dir())
+        ]
         if found:
             return found
     return []
@@ -215,12 +254,14 @@ def _split_folders(root: Path) -> list[Path]:
 def _plan_folders(root: Path, folders: list[Path], skip_corrupt: bool) -> _Plan:
     votes, split, refs, where, files = [], [], [], [], []
     skipped: Counter[str] = Counter()
+    n_rows = 0
     for folder in folders:
         labels = folder / "label.csv"
         files.append(labels)
         for line, row in enumerate(_read_text(labels), start=1):
             if not row or not any(cell.strip() for cell in row):
                 continue
+            n_rows += 1
             at = f"{labels}: line {line}"
             try:
                 if len(row) != 2 + len(FERPLUS_COLUMNS):
@@ -249,6 +290,62 @@ def _plan_folders(root: Path, folders: list[Path], skip_corrupt: bool) -> _Plan:
         refs=refs,
         where=where,
         skipped=skipped,
+        rows=n_rows,
+    )
+
+
+_FOLDER_OF_USAGE = {code: name for name, code in zip(SPLIT_FOLDERS, range(3), strict=True)}
+_NOT_LISTED = "image not in fer2013new.csv"
+
+
+def _plan_folders_csv(labels: Path, folders: list[Path], skip_corrupt: bool) -> _Plan:
+    """Images from the per-split folders, labels from ``fer2013new.csv`` matched by (folder, file name)."""
+    rows, skipped, n_rows = _read_ferplus_csv(labels, skip_corrupt)
+    present = {f.name: f for f in folders}
+    listed = {(_FOLDER_OF_USAGE[r.usage], r.name): r for r in rows}
+    votes, split, refs, where = [], [], [], []
+    for folder in folders:
+        names = {p.name for p in list_images(folder, recursive=False)}
+        for name in sorted(names):
+            row = listed.get((folder.name, name))
+            if row is None:
+                skipped[_NOT_LISTED] += 1
+                continue
+            votes.append(row.votes)
+            split.append(row.usage)
+            refs.append(folder / name)
+            where.append(f"{row.where} ({folder.name}/{name})")
+    missing = [
+        r
+        for r in rows
+        if _FOLDER_OF_USAGE[r.usage] in present
+        and not (present[_FOLDER_OF_USAGE[r.usage]] / r.name).is_file()
+    ]
+    if missing:
+        if not skip_corrupt:
+            first = missing[0]
+            raise DatasetError(
+                f"{first.where}: image {_FOLDER_OF_USAGE[first.usage]}/{first.name} not found under "
+                f"{folders[0].parent} ({len(missing)} listed images missing; pass skip_corrupt=True to "
+                "skip them)"
+            )
+        skipped["listed image missing"] += len(missing)
+    absent = sorted({_FOLDER_OF_USAGE[r.usage] for r in rows} - set(present))
+    layout = (
+        "per-split folders "
+        + ", ".join(f"{f.name}/" for f in folders)
+        + f" with labels from {labels.name} by file name"
+        + (f" (no {', '.join(absent)} folder: those rows unused)" if absent else "")
+    )
+    return _Plan(
+        layout=layout,
+        files=[labels],
+        votes=np.asarray(votes, dtype=np.int64).reshape(-1, len(FERPLUS_COLUMNS)),
+        split=np.asarray(split, dtype=np.int64),
+        refs=refs,
+        where=where,
+        skipped=skipped,
+        rows=n_rows,
     )
 
 
@@ -263,11 +360,17 @@ def _plan(root: Path, fer2013: str | Path | None, skip_corrupt: bool) -> _Plan:
         )
     if root.is_file():
         return _plan_csv(root, given or find_fer2013_csv(root.parent), skip_corrupt)
-    if (root / "fer2013new.csv").is_file():
-        return _plan_csv(root / "fer2013new.csv", given or find_fer2013_csv(root), skip_corrupt)
+    csv_file = next(
+        (p for p in (root / "fer2013new.csv", root.parent / "fer2013new.csv") if p.is_file()), None
+    )
+    image_folders = _split_folders(root, need_labels=False)
+    if image_folders and csv_file is not None and any(list_images(f, recursive=False) for f in image_folders):
+        return _plan_folders_csv(csv_file, image_folders, skip_corrupt)  # both layouts: the folders win
     folders = _split_folders(root)
     if folders:
         return _plan_folders(root, folders, skip_corrupt)
+    if (root / "fer2013new.csv").is_file():
+        return _plan_csv(root / "fer2013new.csv", given or find_fer2013_csv(root), skip_corrupt)
     raise DatasetError(
         f"{root}: no FER+ data found (expected fer2013new.csv, or FER2013Train/, FER2013Valid/, FER2013Test/ "
         f"folders each with a label.csv); found: {describe_folder(root)}"
@@ -295,13 +398,14 @@ def _select(plan: _Plan, space: LabelSpace, scheme: str) -> tuple[np.ndarray, np
     return np.asarray(keep, dtype=np.int64), np.asarray(labels, dtype=np.int64), skipped
 
 
-def _csv_images(plan: _Plan, keep: np.ndarray, settings: LoadSettings) -> tuple[np.ndarray, np.ndarray]:
+def _csv_images(
+    plan: _Plan, keep: np.ndarray, settings: LoadSettings, detector: FaceDetector | None
+) -> tuple[np.ndarray, np.ndarray, Counter[str]]:
     assert plan.fer2013 is not None
     table = read_fer2013_table(plan.fer2013, skip_corrupt=settings.skip_corrupt)
-    n_labels = len(plan.refs) + plan.skipped[_NOT_A_FACE] + plan.skipped["malformed label row"]
-    if table.rows != n_labels:
+    if table.rows != plan.rows:
         raise DatasetError(
-            f"{plan.files[0]} has {n_labels} rows but {table.source} has {table.rows}: FER+ is aligned with "
+            f"{plan.files[0]} has {plan.rows} rows but {table.source} has {table.rows}: FER+ is aligned with "
             "FER2013 by row order, so it needs the complete original fer2013.csv (same rows, same order)"
         )
     position = np.full(table.rows, -1, dtype=np.int64)
@@ -319,37 +423,54 @@ def _csv_images(plan: _Plan, keep: np.ndarray, settings: LoadSettings) -> tuple[
                 "same rows, same order)"
             )
     ok = at >= 0  # rows FER2013 itself skipped as malformed (skip_corrupt)
-    images = table.pixels[at[ok]]
-    if settings.image_size != images.shape[-1] or settings.face_crop != "none":
-        images = np.stack([preprocess(img, settings.image_size, settings.face_crop) for img in images])
-    return images, ok
+    images, framed, hows = frame_images(table.pixels[at[ok]], settings, detector)
+    ok[np.flatnonzero(ok)[~framed]] = False
+    return images, ok, hows
 
 
 def _folder_images(
-    plan: _Plan, keep: np.ndarray, settings: LoadSettings
-) -> tuple[np.ndarray, np.ndarray, Counter]:
-    def decode(i: int) -> tuple[np.ndarray, tuple[int, int]] | DatasetError:
+    plan: _Plan, keep: np.ndarray, settings: LoadSettings, detector: FaceDetector | None
+) -> tuple[np.ndarray, np.ndarray, Counter[str], Counter[str], Counter[tuple[int, int]]]:
+    def decode(i: int) -> tuple[np.ndarray | None, str, tuple[int, int]] | DatasetError:
         try:
             grey = read_grey(plan.refs[i])
-            return preprocess(grey, settings.image_size, settings.face_crop), grey.shape
         except DatasetError as exc:
             return exc
+        image, how = frame_face(
+            grey,
+            settings.image_size,
+            settings.crop,
+            margin=settings.face_margin,
+            fallback=settings.detect_fallback,
+            detector=detector,
+        )
+        return image, how, grey.shape
 
     with ThreadPoolExecutor(min(8, (os.cpu_count() or 1) * 2)) as pool:
         results = list(pool.map(decode, keep.tolist()))
-    images, ok, sizes = [], np.ones(len(keep), dtype=bool), Counter()
+    images, ok = [], np.ones(len(keep), dtype=bool)
+    sizes: Counter[tuple[int, int]] = Counter()
+    hows: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
     for j, result in enumerate(results):
         if isinstance(result, DatasetError):
             if not settings.skip_corrupt:
                 raise DatasetError(f"{result} (pass skip_corrupt=True to skip such files)")
             warnings.warn(f"skipping {result}", stacklevel=4)
             ok[j] = False
+            dropped["unreadable image"] += 1
             continue
-        images.append(result[0])
-        sizes[result[1]] += 1
+        image, how, size = result
+        sizes[size] += 1
+        hows[how] += 1
+        if image is None:
+            ok[j] = False
+            dropped[NO_FACE] += 1
+            continue
+        images.append(image)
     if not images:
         raise DatasetError(f"{plan.files[0].parent.parent}: no readable FER+ images")
-    return np.stack(images), ok, sizes
+    return np.stack(images), ok, hows, dropped, sizes
 
 
 @register_format(
@@ -359,21 +480,18 @@ def _folder_images(
 )
 def load_ferplus(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     fer2013: str | Path | None = None,
     scheme: str = "majority",
 ) -> FERData:
     """Load FER+ (see the module docstring for layouts and label schemes).
 
+    The images are FER2013's 48x48 face crops, so the default ``face_crop`` is ``"none"``.
+
     Args:
         fer2013: the FER2013 CSV (``.csv``, ``.csv.gz`` or ``fer2013.tar.gz``) that ``fer2013new.csv``
-            labels; found beside it when not given. Unused by the folder layout.
+            labels; found beside it when not given. Unused by the folder layouts.
         scheme: ``"majority"``, ``"plurality"`` or ``"soft"`` (see :func:`vote_distribution`).
 
     Raises:
@@ -383,60 +501,47 @@ def load_ferplus(
         ConfigError: unknown ``scheme``.
 
     Example:
-        >>> data = load_ferplus(Path("FERPlus/data"), scheme="plurality")  # doctest: +SKIP
+        >>> data = load_dataset("ferplus", "FERPlus/data", scheme="plurality")  # doctest: +SKIP
     """
-    data, _ = _load(
-        Path(root).expanduser(),
-        label_space,
-        image_size,
-        face_crop,
-        skip_corrupt,
-        cache_dir,
-        use_cache,
-        fer2013,
-        scheme,
-    )
+    data, _ = _load(Path(root).expanduser(), settings, fer2013, scheme)
     return data
 
 
 def _load(
-    root: Path,
-    label_space: str | LabelSpace,
-    image_size: int,
-    face_crop: str,
-    skip_corrupt: bool,
-    cache_dir: str | Path | None,
-    use_cache: bool,
-    fer2013: str | Path | None,
-    scheme: str,
+    root: Path, settings: LoadSettings, fer2013: str | Path | None, scheme: str
 ) -> tuple[FERData, tuple[_Plan, np.ndarray]]:
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("none", "ferplus")
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     plan = _plan(root, fer2013, settings.skip_corrupt)
     keep, labels, skipped = _select(plan, settings.label_space, scheme)
     if len(keep) == 0:
         raise DatasetError(f"{root}: no FER+ image has a usable label ({dict(skipped)})")
+    detector = settings.detector()  # before any thread starts
 
     def build() -> FERData:
         dropped = Counter(skipped)
         if plan.fer2013 is not None:
-            images, ok = _csv_images(plan, keep, settings)
+            images, ok, hows = _csv_images(plan, keep, settings, detector)
             facts: dict[str, Any] = {"source_size": [48, 48], "fer2013": str(plan.fer2013)}
             if not ok.all():
-                dropped["malformed FER2013 row"] += int((~ok).sum())
+                no_face = int(hows.get("fallback", 0)) if settings.detect_fallback == "skip" else 0
+                if no_face:
+                    dropped[NO_FACE] += no_face
+                if int((~ok).sum()) - no_face:
+                    dropped["malformed FER2013 row"] += int((~ok).sum()) - no_face
         else:
-            images, ok, sizes = _folder_images(plan, keep, settings)
+            images, ok, hows, lost, sizes = _folder_images(plan, keep, settings, detector)
             facts = source_size_facts(sizes)
-            if not ok.all():
-                dropped["unreadable image"] += int((~ok).sum())
+            dropped.update(lost)
         provenance = {
             "format": "ferplus",
             "root": str(root),
             "layout": plan.layout,
-            "rows": len(plan.refs) + plan.skipped[_NOT_A_FACE] + plan.skipped["malformed label row"],
+            "rows": plan.rows,
             "skipped": dict(dropped),
-            "preprocessing": settings.key(),
+            "preprocessing": settings.key(detector),
+            **detection_facts(hows, settings),
             **facts,
             "split": "official",
             "split_rule": "Usage / folder: Training|FER2013Train->train, PublicTest|FER2013Valid->val, "
@@ -465,7 +570,7 @@ def _load(
     data = cached_load(
         "ferplus",
         files,
-        {**settings.key(), "scheme": scheme, "kept": int(len(keep))},
+        {**settings.key(detector), "scheme": scheme, "kept": int(len(keep)), "layout": plan.layout},
         build,
         settings.cache_dir,
         settings.use_cache,
@@ -475,20 +580,11 @@ def _load(
 
 
 def vote_distribution(
-    root: str | Path,
-    *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-    fer2013: str | Path | None = None,
-    scheme: str = "soft",
+    root: str | Path, *, fer2013: str | Path | None = None, scheme: str = "soft", **settings: Any
 ) -> torch.Tensor:
-    """The FER+ vote distribution (soft targets) aligned sample for sample with :func:`load_ferplus`.
+    """The FER+ vote distribution (soft targets) aligned sample for sample with ``load_dataset("ferplus")``.
 
-    Takes the same arguments as :func:`load_ferplus` (loading, from the cache when warm, to know which
+    Takes the same settings as the ``ferplus`` loader (it loads, from the cache when warm, to know which
     samples were kept) and returns ``float32 [N, K]``: each sample's votes over the ``K`` classes of
     the label space (``unknown``, ``NF``, and ``contempt`` in ``basic7``, excluded), normalised to sum 1.
 
@@ -497,17 +593,13 @@ def vote_distribution(
         >>> soft.sum(dim=1)[:3]  # doctest: +SKIP
         tensor([1., 1., 1.])
     """
-    data, (plan, keep) = _load(
-        Path(root).expanduser(),
-        label_space,
-        image_size,
-        face_crop,
-        skip_corrupt,
-        cache_dir,
-        use_cache,
-        fer2013,
-        scheme,
-    )
+    unknown = sorted(set(settings) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"vote_distribution has no setting {unknown[0]!r}; valid: fer2013, scheme, "
+            + ", ".join(SETTING_NAMES)
+        )
+    data, (plan, keep) = _load(Path(root).expanduser(), LoadSettings.make(**settings), fer2013, scheme)
     mask = np.ones(len(keep), dtype=bool)
     mask[np.asarray(data.provenance.get("dropped_positions", []), dtype=np.int64)] = False
     columns = [FERPLUS_EXPRESSIONS.index(name) for name in data.label_space.names]

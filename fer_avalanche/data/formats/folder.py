@@ -12,12 +12,16 @@ understands, in any case (``anger``, ``Happiness``, ``SU``, ...); otherwise pass
 map is an error listing the folders found and the names expected, unless ``ignore_unknown=True`` (its
 files are then skipped and counted). Images are found recursively inside a class folder; other files
 are skipped and counted. ``subject_regex`` (searched in each file name, first group = subject) gives
-subject ids for subject-independent splits.
+subject ids for subject-independent splits; ``group_regex`` (the same way) gives group ids: images
+that every split keeps together, e.g. the frames of one video (``r"^(S\\d+_\\d+)_"`` for
+``S005_001_00000011.png``). The default ``face_crop`` is ``"none"`` (the whole frame, cut to its
+centred square): a generic folder may hold anything, so pass ``"detect"`` or ``"center"`` as your
+images need.
 
 Example:
     >>> from fer_avalanche import load_dataset
     >>> data = load_dataset("folder", "~/datasets/tfeid", label_map={"hap": "happy", "ang": "angry"},
-    ...                     subject_regex=r"^(\\w+?)_")  # doctest: +SKIP
+    ...                     subject_regex=r"^(\\w+?)_", group_regex=r"^(\\w+?_\\d+)_")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from fer_avalanche.data.formats._common import (
 from fer_avalanche.data.imageio import IMAGE_SUFFIXES
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import BASIC8, LabelSpace, canonical_expression
+from fer_avalanche.labels import BASIC8, canonical_expression
 
 __all__ = ["load_folder", "SPLIT_NAMES", "resolve_class_folders"]
 
@@ -52,6 +56,25 @@ def _dirs(folder: Path) -> list[Path]:
 
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _compile(setting: str, regex: str | None) -> re.Pattern[str] | None:
+    if regex is None:
+        return None
+    try:
+        return re.compile(regex)
+    except (re.error, TypeError) as exc:
+        raise ConfigError(f"{setting} {regex!r} is not a valid regular expression: {exc}") from None
+
+
+def _search(pattern: re.Pattern[str] | None, setting: str, path: Path) -> str | None:
+    """The first group (or whole match) of ``pattern`` in the file name; an error naming the file."""
+    if pattern is None:
+        return None
+    match = pattern.search(path.name)
+    if match is None:
+        raise DatasetError(f"{path}: file name does not match {setting} {pattern.pattern!r}")
+    return match.group(1) if pattern.groups else match.group(0)
 
 
 def resolve_class_folders(
@@ -96,15 +119,11 @@ def resolve_class_folders(
 @register_format("folder", aliases=("class-folders", "imagefolder"), description="generic class folders")
 def load_folder(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     label_map: Mapping[str, str | None] | None = None,
     subject_regex: str | None = None,
+    group_regex: str | None = None,
     ignore_unknown: bool = False,
     name: str | None = None,
 ) -> FERData:
@@ -114,31 +133,26 @@ def load_folder(
         label_map: ``{class folder: expression name}``; default: folder names are expression names.
         subject_regex: regular expression searched in each file name; its first group (or the whole
             match) is the subject. A file that does not match is an error naming it.
+        group_regex: the same for the group (a sequence or take that every split keeps together).
         ignore_unknown: skip (and count) class folders that are not in the map instead of failing.
         name: dataset name (default: the name of ``root``).
 
     Raises:
         DatasetError: missing root, a file given instead of a folder, no class folders, unknown class
             folders (lists the folders found and the names expected), a file not matching
-            ``subject_regex``, or a corrupt image unless ``skip_corrupt``.
-        ConfigError: a bad ``subject_regex`` or ``label_map`` value.
+            ``subject_regex`` or ``group_regex``, or a corrupt image unless ``skip_corrupt``.
+        ConfigError: a bad ``subject_regex``, ``group_regex`` or ``label_map`` value.
 
     Example:
-        >>> data = load_folder(Path("mydata"), label_map={"0": "neutral", "1": "happy"})  # doctest: +SKIP
+        >>> data = load_dataset("folder", "mine", label_map={"0": "neutral", "1": "happy"})  # doctest: +SKIP
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("none", "folder")
     require_dir(root, "class folders (root/<class>/* or root/<split>/<class>/*)")
     if label_map is not None and not isinstance(label_map, Mapping):
         raise ConfigError(f"label_map must be a mapping {{folder name: expression}}, got {label_map!r}")
-    pattern = None
-    if subject_regex is not None:
-        try:
-            pattern = re.compile(subject_regex)
-        except re.error as exc:
-            raise ConfigError(
-                f"subject_regex {subject_regex!r} is not a valid regular expression: {exc}"
-            ) from None
+    pattern = _compile("subject_regex", subject_regex)
+    group_pattern = _compile("group_regex", group_regex)
     top = _dirs(root)
     split_dirs = [d for d in top if d.name.lower() in SPLIT_NAMES]
     skipped: Counter[str] = Counter()
@@ -196,15 +210,9 @@ def load_folder(
             code = expression
             codes[code] = expression
             for path in images:
-                subject = None
-                if pattern is not None:
-                    match = pattern.search(path.name)
-                    if match is None:
-                        raise DatasetError(
-                            f"{path}: file name does not match subject_regex {subject_regex!r}"
-                        )
-                    subject = match.group(1) if pattern.groups else match.group(0)
-                samples.append(Sample(path, code, subject=subject, split=split))
+                subject = _search(pattern, "subject_regex", path)
+                group = _search(group_pattern, "group_regex", path)
+                samples.append(Sample(path, code, subject=subject, split=split, group=group))
     if not samples:
         raise DatasetError(f"{root}: no images found in the class folders ({layout})")
     return build_from_samples(
@@ -218,6 +226,7 @@ def load_folder(
             "layout": layout,
             "label_map": dict(label_map) if label_map is not None else "folder names",
             "subject_rule": f"subject_regex {subject_regex!r}" if subject_regex else "none",
+            "group_rule": f"group_regex {group_regex!r}" if group_regex else "none",
         },
         skipped=skipped,
     )

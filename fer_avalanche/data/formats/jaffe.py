@@ -15,15 +15,16 @@ skipped and counted (``provenance["skipped"]``); a matching name with an unknown
 to grey. JAFFE has no official split: everything is ``train`` (use the subject splits of
 :mod:`fer_avalanche.data.splits`).
 
-The default ``face_crop`` is ``"center"``: the 256x256 frames show the face in the middle with hair,
-shoulders and background around it, and a centred square of 75% of the side keeps the face at a scale
-close to FER2013's without any download. ``"detect"`` uses OpenCV's Haar cascade when
-``opencv-python-headless<5`` is installed; ``"none"`` keeps the whole frame.
+The default ``face_crop`` is ``"auto"``: the 256x256 frames show the face (about 60% of the frame)
+with hair, neck and background around it, while FER2013's faces are cropped tight by a detector; so
+the face is detected with OpenCV's frontal Haar cascade when ``opencv-python-headless<5`` is installed
+(the ``[detect]`` extra), and otherwise centre-cropped (a centred square of 75% of the side) with a
+warning saying how to get the detector. ``"none"`` keeps the whole frame.
 
 Example:
     >>> from fer_avalanche import load_dataset
     >>> data = load_dataset("jaffe", "~/datasets/jaffe")  # doctest: +SKIP
-    >>> data.num_subjects()  # doctest: +SKIP
+    >>> data.num_subjects  # doctest: +SKIP
     10
 """
 
@@ -43,7 +44,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_jaffe", "JAFFE_CODES", "JAFFE_NAME"]
 
@@ -74,16 +74,7 @@ def _matching(folder: Path) -> int:
 
 
 @register_format("jaffe", description="JAFFE: flat folder of SS.EEn.NNN.tiff images (10 subjects)")
-def load_jaffe(
-    root: Path,
-    *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "center",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-) -> FERData:
+def load_jaffe(root: Path, settings: LoadSettings) -> FERData:
     """Load JAFFE from the flat folder ``root`` (see the module docstring for the layout).
 
     Raises:
@@ -92,7 +83,7 @@ def load_jaffe(
         LabelError: a file's expression code is not one of JAFFE's.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("auto", "jaffe")
     require_dir(root, "JAFFE's SS.EEn.NNN.tiff images")
     folder = root
     if _matching(root) == 0:

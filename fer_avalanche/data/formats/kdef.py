@@ -14,7 +14,8 @@ subject is sex + number (``F01``), so both sessions of one person share a subjec
 counts are recorded in provenance. Files whose name does not match are skipped and counted; an
 unknown expression code is a :class:`~fer_avalanche.errors.LabelError`. No official split: everything
 is ``train``. The 562x762 portraits show head, neck and background, so the default ``face_crop`` is
-``"center"``.
+``"auto"``: the face detected with OpenCV's frontal Haar cascade when it is installed (profiles are
+rarely found and fall back to the centre crop, counted), else a centre crop with a warning.
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -39,7 +40,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_kdef", "KDEF_CODES", "KDEF_ANGLES", "KDEF_NAME"]
 
@@ -97,13 +97,8 @@ def _check_angles(angles: Sequence[str] | str | None) -> tuple[str, ...]:
 @register_format("kdef", description="KDEF: KDEF/<AF01>/<AF01ANS>.JPG (angles selectable)")
 def load_kdef(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "center",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     angles: Sequence[str] | str | None = ("S",),
 ) -> FERData:
     """Load KDEF from ``root`` (see the module docstring for the layout).
@@ -118,7 +113,7 @@ def load_kdef(
         ConfigError: an unknown angle.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("auto", "kdef")
     keep = _check_angles(angles)
     require_dir(root, "KDEF/<session><sex><NN>/ folders of <A|B><F|M>NN<expression><angle>.JPG images")
     folder = _kdef_root(root)

@@ -14,8 +14,10 @@ Frame selection (``apex_frames``, default 3): each take is a sequence neutral ->
 the apex is taken to be the middle of the take's frames sorted by name (index ``(n - 1) // 2``); the
 ``apex_frames`` frames centred on it are kept (all frames when the take is shorter; ``None`` keeps
 every frame). Neutral takes follow the same rule. MUG has no official split: everything is ``train``
-(use the subject splits). Frames are 896x896 with the face in the middle, so the default ``face_crop``
-is ``"center"``.
+(use the subject splits). The group (frames every split keeps together) is the take
+``<subject>/<emotion>/<take>``. Frames are 896x896 with the head in the middle and the studio around
+it, so the default ``face_crop`` is ``"auto"``: faces detected with OpenCV's Haar cascade when it is
+installed, else a centre crop with a warning.
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -37,7 +39,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_mug", "MUG_EMOTIONS", "apex_window"]
 
@@ -91,13 +92,8 @@ def _subjects_root(root: Path) -> Path:
 @register_format("mug", description="MUG: subjects3/<subject>/<emotion>/<take>/img_NNNN.jpg sequences")
 def load_mug(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "center",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     apex_frames: int | None = 3,
 ) -> FERData:
     """Load MUG from ``root`` (see the module docstring for the layout and the apex rule).
@@ -111,7 +107,7 @@ def load_mug(
         LabelError: an emotion folder that is not one of MUG's.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("auto", "mug")
     if apex_frames is not None and (
         isinstance(apex_frames, bool) or not isinstance(apex_frames, int) or apex_frames < 1
     ):
@@ -129,16 +125,17 @@ def load_mug(
                     f"(expected {', '.join(MUG_EMOTIONS)})"
                 )
             take_dirs = _dirs(emotion_dir)
-            groups = [list_images(t, recursive=False) for t in take_dirs]
+            groups = [(t.name, list_images(t, recursive=False)) for t in take_dirs]
             direct = list_images(emotion_dir, recursive=False)
             if direct:
-                groups.append(direct)  # no take level: the emotion folder is one take
-            for frames in groups:
+                groups.append(("", direct))  # no take level: the emotion folder is one take
+            for take, frames in groups:
                 if not frames:
                     continue
                 takes += 1
+                group = f"{subject_dir.name}/{emotion_dir.name}/{take}"
                 for frame in frames[apex_window(len(frames), apex_frames)]:
-                    samples.append(Sample(frame, key, subject=subject_dir.name))
+                    samples.append(Sample(frame, key, subject=subject_dir.name, group=group))
     if not samples:
         raise DatasetError(
             f"{subjects}: no MUG frames found; expected {_LAYOUT}; found: {describe_folder(subjects)}"
@@ -158,6 +155,7 @@ def load_mug(
                 else f"{apex_frames} frame(s) centred on the middle frame of each take (the apex)"
             ),
             "subject_rule": "subject folder name",
+            "group_rule": "take <subject>/<emotion>/<take>",
             "takes": takes,
         },
     )

@@ -17,7 +17,8 @@ one: the file-name prefix (``train`` -> train, ``test`` -> test) or the ``train`
 listed image missing on disk is a :class:`~fer_avalanche.errors.DatasetError` naming it, or skipped
 and counted with ``skip_corrupt=True``; a malformed label line is an error naming the file and line.
 RAF-DB has no subjects. The aligned images are 100x100 face crops, so the default ``face_crop`` is
-``"none"``.
+``"none"`` for them; the originals are whole web photos, so it is ``"auto"`` (the face detected with
+OpenCV's Haar cascade when it is installed, else a centre crop with a warning).
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -43,7 +44,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace
 
 __all__ = ["load_rafdb", "RAFDB_CODES"]
 
@@ -125,7 +125,8 @@ def _official(
                 )
             samples.append(Sample(path, code, split=split))
     rule = f"{label_file.name}: '<name> <code>', split from the name prefix; images in {image_dir.name}/"
-    return samples, skipped, {"layout": "official (EmoLabel + Image)", "label_rule": rule}
+    facts = {"layout": "official (EmoLabel + Image)", "label_rule": rule, "images": image_dir.name}
+    return samples, skipped, facts
 
 
 def _read_csv_labels(path: Path) -> dict[str, int]:
@@ -188,13 +189,8 @@ def _find_kaggle(root: Path) -> Path | None:
 @register_format("rafdb", aliases=("raf-db", "raf"), description="RAF-DB basic emotions (official or Kaggle)")
 def load_rafdb(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "none",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     aligned: bool = True,
 ) -> FERData:
     """Load RAF-DB (basic emotions) from ``root`` (see the module docstring for the layouts).
@@ -210,13 +206,13 @@ def load_rafdb(
         LabelError: a label code outside 1..7.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
     require_dir(root, f"RAF-DB in one of the layouts {_LAYOUTS}")
     base = next((f for f in (root, root / "basic") if f.is_dir() and _label_file(f) is not None), None)
     if base is not None:
         label_file = _label_file(base)
         assert label_file is not None
         samples, skipped, facts = _official(base, label_file, bool(aligned), settings.skip_corrupt)
+        original = facts["images"] == "original"
     else:
         dataset = _find_kaggle(root)
         if dataset is None:
@@ -224,6 +220,8 @@ def load_rafdb(
                 f"{root}: not a RAF-DB layout; expected {_LAYOUTS}; found: {describe_folder(root)}"
             )
         samples, skipped, facts = _kaggle(dataset)
+        original = False
+    settings = settings.with_default_crop("auto" if original else "none", "rafdb")
     return build_from_samples(
         "rafdb",
         root,

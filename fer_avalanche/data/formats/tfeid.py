@@ -15,10 +15,12 @@ Folder names and ``expr`` codes are understood in any known spelling (``anger``,
 case-insensitive; a value of ``None`` excludes that folder/code, counted in
 ``provenance["excluded_by_label_map"]``). ``name_regex``
 is searched in each file name (:func:`re.search`): in layout (b) it must have a named group ``expr``;
-an optional group ``subject`` gives the subject (in both layouts). Files whose name does not match are
-skipped and counted. Contempt is dropped (and counted) in ``basic7`` and kept in ``basic8``. No
-official split: everything is ``train``. Default ``face_crop`` is ``"center"``: the portraits are
-480x600-ish with the face in the middle and hair, neck and background around it.
+an optional group ``subject`` gives the subject and an optional group ``group`` the group (images every
+split keeps together; in both layouts). Files whose name does not match are skipped and counted.
+Contempt is dropped (and counted) in ``basic7`` and kept in ``basic8``. No official split: everything
+is ``train``. Default ``face_crop`` is ``"auto"``: the portraits are 480x600-ish with the face in the
+middle and hair, neck and background around it, so the face is detected with OpenCV's Haar cascade
+when it is installed, else centre-cropped with a warning.
 
 Example:
     >>> from fer_avalanche import load_dataset
@@ -45,7 +47,7 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.labels import LabelSpace, canonical_expression
+from fer_avalanche.labels import canonical_expression
 
 __all__ = ["load_tfeid", "TFEID_FOLDERS"]
 
@@ -108,13 +110,8 @@ def _resolve(code: str, mapping: dict[str, str | None]) -> str | object | None:
 @register_format("tfeid", description="TFEID: class folders, or a flat folder with name_regex + label_map")
 def load_tfeid(
     root: Path,
+    settings: LoadSettings,
     *,
-    label_space: str | LabelSpace = "basic7",
-    image_size: int = 48,
-    face_crop: str = "center",
-    skip_corrupt: bool = False,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
     name_regex: str | re.Pattern[str] | None = None,
     label_map: Mapping[str, str | None] | None = None,
 ) -> FERData:
@@ -122,7 +119,8 @@ def load_tfeid(
 
     Args:
         name_regex: regular expression searched in each file name; group ``expr`` (required for a flat
-            folder) codes the expression, optional group ``subject`` the subject.
+            folder) codes the expression, optional groups ``subject`` the subject and ``group`` the
+            group.
         label_map: ``{folder name or expr code: expression name or None}`` for names the loader does
             not know (keys case-insensitive).
 
@@ -134,7 +132,7 @@ def load_tfeid(
         ConfigError: an invalid ``name_regex`` or ``label_map``.
     """
     root = Path(root).expanduser()
-    settings = LoadSettings.make(label_space, image_size, face_crop, skip_corrupt, cache_dir, use_cache)
+    settings = settings.with_default_crop("auto", "tfeid")
     mapping = _normalise_map(label_map)
     require_dir(root, "TFEID class folders (" + " ".join(TFEID_FOLDERS) + ") or a flat folder of images")
     class_dirs = [
@@ -171,8 +169,10 @@ def load_tfeid(
                     if match is None:
                         skipped["name does not match name_regex"] += 1
                         continue
-                    subject = match.groupdict().get("subject")
-                samples.append(Sample(path, str(name), subject=subject))
+                    subject, group = match.groupdict().get("subject"), match.groupdict().get("group")
+                else:
+                    group = None
+                samples.append(Sample(path, str(name), subject=subject, group=group))
         if flat_images:
             skipped["image outside the class folders"] += len(flat_images)
         layout = "class folders"
@@ -201,7 +201,8 @@ def load_tfeid(
             if name is _EXCLUDED:
                 excluded[match["expr"]] += 1
                 continue
-            samples.append(Sample(path, str(name), subject=match.groupdict().get("subject")))
+            found = match.groupdict()
+            samples.append(Sample(path, str(name), subject=found.get("subject"), group=found.get("group")))
         if not samples:
             raise DatasetError(
                 f"{root}: no file name matches name_regex {pattern.pattern!r}; found: "
@@ -215,7 +216,8 @@ def load_tfeid(
         )
         raise DatasetError(f"{root}: no TFEID images found; {hint}; found: {describe_folder(entries)}")
     if samples and any(s.subject is None for s in samples) and any(s.subject is not None for s in samples):
-        samples = [Sample(s.path, s.code) for s in samples]  # a partial subject column is no subject column
+        # a partial subject column is no subject column
+        samples = [Sample(s.path, s.code, group=s.group) for s in samples]
     codes = {s.code: str(s.code) for s in samples}
     return build_from_samples(
         "tfeid",

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
 from fer_avalanche.data.registry import load_dataset
@@ -87,12 +88,13 @@ def test_basic8_keeps_contempt(official: Path, tmp_path: Path) -> None:
     ]
 
 
-def test_face_box_is_used_for_the_crop(official: Path, tmp_path: Path) -> None:
+def test_face_box_is_used_for_the_crop_as_a_square(official: Path, tmp_path: Path) -> None:
     data = _load(official, tmp_path, label_space="basic8", image_size=24)
-    with Image.open(official / "Manually_Annotated_Images" / "689" / "a1.jpg") as image:
-        grey = np.asarray(image.convert("L"))
-    expected = np.asarray(Image.fromarray(grey[6:26, 4:28]).resize((24, 24), Image.Resampling.BILINEAR))
-    assert np.array_equal(data.images[0, 0].numpy(), expected)
+    first = official / "Manually_Annotated_Images" / "689" / "a1.jpg"
+    # box x=4, y=6, 24 wide, 20 high: the 24 x 24 square around its centre (16, 16), no squashing
+    assert np.array_equal(data.images[0, 0].numpy(), crop_of(first, rows=(4, 28), cols=(4, 28), size=24))
+    grown = _load(official, tmp_path, label_space="basic8", image_size=24, face_margin=1.25)  # side 30
+    assert np.array_equal(grown.images[0, 0].numpy(), crop_of(first, rows=(1, 31), cols=(1, 31), size=24))
 
 
 def test_editing_a_face_box_invalidates_the_cache(official: Path, tmp_path: Path) -> None:
@@ -172,11 +174,19 @@ def test_npy_annotation_variant(tmp_path: Path) -> None:
         _load(root, tmp_path)
 
 
-def test_center_crop_differs_from_none_for_variants(tmp_path: Path) -> None:
+def test_center_crop_is_the_centred_square_of_three_quarters_for_variants(tmp_path: Path) -> None:
     root = tmp_path / "folders"
     for i in range(3):
         _image(root / str(i) / f"{i}.jpg", seed=i)
-    assert not torch.equal(_load(root, tmp_path).images, _load(root, tmp_path, face_crop="center").images)
+    center = _load(root, tmp_path, face_crop="center")
+    # 40 wide, 32 high: side round(32 * 0.75) = 24 at x = (40 - 24) // 2, y = (32 - 24) // 2
+    assert np.array_equal(
+        center.images[0, 0].numpy(), crop_of(root / "0" / "0.jpg", rows=(4, 28), cols=(8, 32))
+    )
+    whole = _load(root, tmp_path)  # default none: the centred 32 x 32 square, never squashed
+    assert np.array_equal(
+        whole.images[0, 0].numpy(), crop_of(root / "0" / "0.jpg", rows=(0, 32), cols=(4, 36))
+    )
 
 
 def test_layout_mismatch_missing_and_file_root(tmp_path: Path) -> None:

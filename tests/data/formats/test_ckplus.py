@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of, write_ckplus_official
 from PIL import Image
 
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 from fer_avalanche.labels import BASIC7, BASIC8
@@ -120,10 +122,21 @@ def test_ck48_class_folders(ck48: Path, tmp_path: Path) -> None:
     assert eight.provenance["layout"].startswith("CK+48")
 
 
-def test_center_crop_differs_from_none(official: Path, tmp_path: Path) -> None:
-    none = _load(official, tmp_path, label_space="basic8")
-    center = _load(official, tmp_path, label_space="basic8", face_crop="center")
-    assert not torch.equal(none.images, center.images)
+def test_center_crop_is_the_centred_square_of_three_quarters(official: Path, tmp_path: Path) -> None:
+    center = _load(official, tmp_path, label_space="basic8", peak_frames=1, face_crop="center")
+    # frames are 32 wide, 40 high: side round(32 * 0.75) = 24 at x = (32 - 24) // 2, y = (40 - 24) // 2
+    frame = official / "cohn-kanade-images" / "S005" / "001" / "S005_001_00000005.png"
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(frame, rows=(8, 32), cols=(4, 28)))
+    whole = _load(official, tmp_path, label_space="basic8", peak_frames=1, face_crop="none")
+    assert np.array_equal(whole.images[0, 0].numpy(), crop_of(frame, rows=(4, 36), cols=(0, 32)))
+
+
+def test_official_frames_are_detected_by_default_ck48_kept_whole(
+    official: Path, ck48: Path, tmp_path: Path
+) -> None:
+    data = _load(official, tmp_path, label_space="basic8")
+    assert data.provenance["preprocessing"]["face_crop"] == ("detect" if opencv_available() else "center")
+    assert _load(ck48, tmp_path, label_space="basic8").provenance["preprocessing"]["face_crop"] == "none"
 
 
 def test_malformed_emotion_file_is_named(official: Path, tmp_path: Path) -> None:
@@ -180,3 +193,20 @@ def test_corrupt_and_truncated_frames(ck48: Path, tmp_path: Path) -> None:
         data = _load(ck48, tmp_path, label_space="basic8", skip_corrupt=True)
     assert len(data) == 5 and data.provenance["skipped"] == {"unreadable image": 2}
     assert BASIC7.index("fear") not in data.labels.tolist()
+
+
+def test_peak_frames_are_the_last_frames_and_the_onset_is_the_first(tmp_path: Path) -> None:
+    # frame f of every sequence has pixel value 40 * f: onset (40) and peaks (120, 160, 200) differ
+    root = write_ckplus_official(tmp_path / "CK+", subjects=2, sequences=2, frames=5)
+    data = _load(root, tmp_path, face_crop="none")
+    means = data.images.float().mean(dim=(1, 2, 3)).round().tolist()
+    assert means == pytest.approx([120, 160, 200] * 4, abs=2)
+    assert data.groups.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]  # one group per sequence
+    last = _load(root, tmp_path, face_crop="none", peak_frames=1)
+    assert last.images.float().mean(dim=(1, 2, 3)).tolist() == pytest.approx([200] * 4, abs=2)
+    onset = _load(root, tmp_path, face_crop="none", peak_frames=2, first_frame_neutral=True)
+    assert onset.images.float().mean(dim=(1, 2, 3)).tolist() == pytest.approx([160, 200, 40] * 4, abs=2)
+    assert (
+        _names(onset)[2::3] == ["neutral"] * 4
+        and onset.groups.tolist() == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    )

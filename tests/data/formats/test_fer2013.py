@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import numpy as np
@@ -239,11 +238,10 @@ def real_cache(tmp_path_factory) -> Path:
 
 @pytest.mark.realdata
 def test_real_fer2013_counts_and_cache(real_cache):
+    # load times are measured by benchmarks/bench_fer2013_load.py, not asserted here
     if not REAL_FER2013.is_file():
         pytest.skip(f"real FER2013 not found at {REAL_FER2013}")
-    start = time.perf_counter()
     data = load_dataset("fer2013", REAL_FER2013, cache_dir=real_cache)
-    cold = time.perf_counter() - start
     for split, counts in REAL_COUNTS.items():
         assert list(data.class_counts(split).values()) == counts, split
     assert data.counts() == {"train": 28558, "val": 3579, "test": 3573}
@@ -253,9 +251,6 @@ def test_real_fer2013_counts_and_cache(real_cache):
         first = fh.readline().split(",")
     assert data.labels[0] == int(first[0])
     assert data.images[0, 0].flatten().tolist() == [int(v) for v in first[1].split()]
-    start = time.perf_counter()
     hot = load_dataset("fer2013", REAL_FER2013, cache_dir=real_cache)
-    warm = time.perf_counter() - start
-    assert hot.provenance["cache"] == "hit" and warm < 2.0
-    assert bool((hot.images == data.images).all())
-    print(f"FER2013 cold load {cold:.1f} s, cached {warm:.2f} s")
+    assert hot.provenance["cache"] == "hit"
+    assert bool((hot.images == data.images).all()) and bool((hot.labels == data.labels).all())

@@ -193,3 +193,28 @@ def test_nothing_found(tmp_path):
         load(tmp_path / "x", tmp_path)
     with pytest.raises(DatasetError, match="not found"):
         load(tmp_path / "missing", tmp_path)
+
+
+def test_root_with_both_layouts_loads_from_the_folders_with_the_csv_labels(tmp_path):
+    # what the FER+ tools leave: fer2013new.csv beside data/FER2013Train, FER2013Valid, FER2013Test
+    root = tmp_path / "FERPlus"
+    make_folders(root / "data")
+    write_csv(root / "fer2013new.csv", HEADER, ferplus_rows())
+    with pytest.warns(UserWarning, match="ferplus: skipped"):
+        data = load(root, tmp_path)  # no fer2013.csv anywhere: the folders hold the images
+    assert data.labels.tolist() == [3, 6, 2, 1] and data.split.tolist() == [0, 0, 1, 2]  # the FER+ counts
+    assert data.counts() == {"train": 2, "val": 1, "test": 1}
+    assert "labels from fer2013new.csv by file name" in data.provenance["layout"]
+    for folder in ("FER2013Train", "FER2013Valid", "FER2013Test"):  # label.csv is not needed then
+        (root / "data" / folder / "label.csv").unlink()
+    with pytest.warns(UserWarning):
+        again = load(root, tmp_path)
+    assert again.labels.tolist() == [3, 6, 2, 1] and again.split.tolist() == [0, 0, 1, 2]
+    rows = ferplus_rows()
+    rows[0][2:] = [0, 0, 9, 0, 0, 0, 0, 0, 1, 0]  # the CSV now says row 0 is surprise: the CSV is used
+    write_csv(root / "fer2013new.csv", HEADER, rows)
+    write_image(root / "data" / "FER2013Train" / "fer0000099.png", size=(48, 48), seed=99)  # not in the CSV
+    with pytest.warns(UserWarning, match="1 image not in fer2013new.csv"):
+        edited = load(root, tmp_path)
+    assert edited.labels.tolist() == [5, 6, 2, 1]
+    assert edited.provenance["skipped"]["image not in fer2013new.csv"] == 1

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
-from fer_avalanche.errors import DatasetError, LabelError
+from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 from fer_avalanche.labels import BASIC7
 
 
@@ -69,18 +72,51 @@ def test_other_files_are_skipped_and_counted(jaffe: Path, tmp_path: Path) -> Non
     assert len(data) == 7 and data.provenance["skipped"] == {"name does not match SS.EEn.NNN.tiff": 2}
 
 
-def test_palette_tiff_is_read_as_grey(jaffe: Path, tmp_path: Path) -> None:
-    with Image.open(jaffe / "KA.AN1.39.tiff") as image:
-        assert image.mode == "P"
-    data = _load(jaffe, tmp_path, face_crop="none", image_size=32)
-    assert data.images[0].float().std() > 10  # a real picture, not a flat palette index map
+def test_palette_tiff_is_read_through_its_grey_palette(jaffe: Path, tmp_path: Path) -> None:
+    # a palette image whose index i shows grey 255 - i: reading the raw indices gives the negative
+    rng = np.random.default_rng(7)
+    indices = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    image = Image.fromarray(indices, "P")
+    image.putpalette([v for i in range(256) for v in (255 - i,) * 3])
+    image.save(jaffe / "KA.AN1.39.tiff")
+    with Image.open(jaffe / "KA.AN1.39.tiff") as check:
+        assert check.mode == "P"
+    data = _load(jaffe, tmp_path, face_crop="none", image_size=32)  # rows 4:36 of 32 x 40, no resize
+    assert data.images[0, 0].numpy().tolist() == (255 - indices[4:36]).tolist()
 
 
-def test_center_crop_is_default_and_differs_from_none(jaffe: Path, tmp_path: Path) -> None:
-    center = _load(jaffe, tmp_path)
-    none = _load(jaffe, tmp_path, face_crop="none")
-    assert center.provenance["preprocessing"]["face_crop"] == "center"
-    assert not torch.equal(center.images, none.images)
+def test_center_crop_is_the_centred_square_of_three_quarters(jaffe: Path, tmp_path: Path) -> None:
+    center = _load(jaffe, tmp_path, face_crop="center")
+    # 32 wide, 40 high: side round(32 * 0.75) = 24 at x = (32 - 24) // 2, y = (40 - 24) // 2
+    first = jaffe / sorted(FILES)[0]
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(first, rows=(8, 32), cols=(4, 28)))
+    margin = _load(jaffe, tmp_path, face_crop="center", face_margin=0.5)  # side 12 at (10, 14)
+    assert np.array_equal(margin.images[0, 0].numpy(), crop_of(first, rows=(14, 26), cols=(10, 22)))
+
+
+def test_default_crop_detects_when_opencv_is_there(jaffe: Path, tmp_path: Path) -> None:
+    data = _load(jaffe, tmp_path)
+    if opencv_available():
+        assert data.provenance["preprocessing"]["face_crop"] == "detect"
+        assert data.provenance["face_detection"] == {"detected": 0, "fallback": 7}  # noise has no face
+    else:
+        assert data.provenance["preprocessing"]["face_crop"] == "center"
+
+
+def test_default_crop_without_opencv_is_center_with_a_warning(
+    jaffe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 now raises ImportError
+    with pytest.warns(
+        UserWarning, match=r"jaffe: OpenCV is not installed.*pip install 'fer-avalanche\[detect\]'"
+    ):
+        data = _load(jaffe, tmp_path)
+    assert data.provenance["preprocessing"]["face_crop"] == "center"
+    assert data.provenance["face_detection"] is None
+    with pytest.raises(
+        ConfigError, match=r"face_crop='detect' needs OpenCV.*pip install 'fer-avalanche\[detect\]'"
+    ):
+        _load(jaffe, tmp_path, face_crop="detect")
 
 
 def test_images_in_the_release_subfolder_are_found(tmp_path: Path) -> None:

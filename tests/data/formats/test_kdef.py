@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 from fer_avalanche.labels import BASIC7
@@ -73,10 +75,14 @@ def test_root_may_be_the_parent(kdef: Path, tmp_path: Path) -> None:
     assert torch.equal(_load(kdef.parent, tmp_path).labels, _load(kdef, tmp_path).labels)
 
 
-def test_center_crop_is_default_and_differs_from_none(kdef: Path, tmp_path: Path) -> None:
-    center = _load(kdef, tmp_path)
-    assert center.provenance["preprocessing"]["face_crop"] == "center"
-    assert not torch.equal(center.images, _load(kdef, tmp_path, face_crop="none").images)
+def test_center_crop_is_the_centred_square_of_three_quarters(kdef: Path, tmp_path: Path) -> None:
+    center = _load(kdef, tmp_path, face_crop="center")
+    # 32 wide, 40 high: side round(32 * 0.75) = 24 at x = (32 - 24) // 2, y = (40 - 24) // 2
+    first = kdef / "AF01" / "AF01AFS.JPG"
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(first, rows=(8, 32), cols=(4, 28)))
+    assert _load(kdef, tmp_path).provenance["preprocessing"]["face_crop"] == (
+        "detect" if opencv_available() else "center"
+    )
 
 
 def test_unmatched_names_skipped_and_unknown_code_named(kdef: Path, tmp_path: Path) -> None:

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
 from fer_avalanche.data.formats.mug import apex_window
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 
@@ -79,10 +81,14 @@ def test_root_may_be_subjects3_itself(mug: Path, tmp_path: Path) -> None:
     assert len(_load(mug / "subjects3", tmp_path)) == len(_load(mug, tmp_path)) == 9
 
 
-def test_center_crop_is_default_and_differs_from_none(mug: Path, tmp_path: Path) -> None:
-    center = _load(mug, tmp_path)
-    assert center.provenance["preprocessing"]["face_crop"] == "center"
-    assert not torch.equal(center.images, _load(mug, tmp_path, face_crop="none").images)
+def test_center_crop_is_the_centred_square_of_three_quarters(mug: Path, tmp_path: Path) -> None:
+    center = _load(mug, tmp_path, face_crop="center")
+    # 32 wide, 40 high: side round(32 * 0.75) = 24 at x = (32 - 24) // 2, y = (40 - 24) // 2
+    frame = mug / "subjects3" / "001" / "anger" / "take000" / "img_0002.jpg"  # first apex frame
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(frame, rows=(8, 32), cols=(4, 28)))
+    assert _load(mug, tmp_path).provenance["preprocessing"]["face_crop"] == (
+        "detect" if opencv_available() else "center"
+    )
 
 
 def test_unknown_emotion_folder_is_named(mug: Path, tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
 from fer_avalanche.errors import DatasetError, LabelError
 from fer_avalanche.labels import BASIC7
@@ -88,9 +90,17 @@ def test_aligned_preferred_else_original(official: Path, tmp_path: Path) -> None
     assert "original" in _load(only_original, tmp_path).provenance["label_rule"]
 
 
-def test_center_crop_differs_from_none(official: Path, tmp_path: Path) -> None:
-    assert not torch.equal(
-        _load(official, tmp_path).images, _load(official, tmp_path, face_crop="center").images
+def test_center_crop_is_the_centred_square_of_three_quarters(official: Path, tmp_path: Path) -> None:
+    center = _load(official, tmp_path, aligned=False, face_crop="center")
+    # originals are 60 wide, 50 high: side round(50 * 0.75) = 38 at x = (60 - 38) // 2, y = (50 - 38) // 2
+    first = official / "Image" / "original" / "train_00001.jpg"
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(first, rows=(6, 44), cols=(11, 49)))
+
+
+def test_default_crop_aligned_none_originals_detected(official: Path, tmp_path: Path) -> None:
+    assert _load(official, tmp_path).provenance["preprocessing"]["face_crop"] == "none"
+    assert _load(official, tmp_path, aligned=False).provenance["preprocessing"]["face_crop"] == (
+        "detect" if opencv_available() else "center"
     )
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import crop_of
 from PIL import Image
 
+from fer_avalanche.data.imageio import opencv_available
 from fer_avalanche.data.registry import load_dataset
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 
@@ -114,11 +116,14 @@ def test_flat_folder_needs_name_regex(flat: Path, tmp_path: Path) -> None:
         _load(flat, tmp_path, name_regex=r"_(?P<expr>[a-z]+)_", label_map={"ha": "giggly"})
 
 
-def test_center_crop_is_default_and_differs_from_none(folders: Path, tmp_path: Path) -> None:
-    center = _load(folders, tmp_path, label_space="basic8")
-    none = _load(folders, tmp_path, label_space="basic8", face_crop="none")
-    assert center.provenance["preprocessing"]["face_crop"] == "center"
-    assert not torch.equal(center.images, none.images)
+def test_center_crop_is_the_centred_square_of_three_quarters(folders: Path, tmp_path: Path) -> None:
+    center = _load(folders, tmp_path, label_space="basic8", face_crop="center")
+    # 32 wide, 40 high: side round(32 * 0.75) = 24 at x = (32 - 24) // 2, y = (40 - 24) // 2
+    first = folders / "Anger" / "f00_anger.jpg"
+    assert np.array_equal(center.images[0, 0].numpy(), crop_of(first, rows=(8, 32), cols=(4, 28)))
+    assert _load(folders, tmp_path, label_space="basic8").provenance["preprocessing"]["face_crop"] == (
+        "detect" if opencv_available() else "center"
+    )
 
 
 def test_missing_file_and_empty_roots(tmp_path: Path) -> None:
