@@ -1,7 +1,9 @@
 """User mistakes: one clear message naming the file/row/key, exit status 2, no traceback, nothing damaged.
 
-Every case runs the real command line (``fer_avalanche.cli.main``) against a folder that already holds
-a finished run; after each case the finished run's files must be byte-identical.
+Every case runs the real command line (``fer_avalanche.cli.main``). Every ``run`` case that fails
+before training writes into a folder that already holds a finished run, with ``--overwrite``: a mistake
+must be reported before the old run is replaced, so after each case the finished run's files must be
+byte-identical. (Cases that need their own run folder, such as a damaged checkpoint, keep it.)
 """
 
 from __future__ import annotations
@@ -180,7 +182,13 @@ CASES: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
         ["'ckplus'"],
     ),
     ("bad-device", lambda t: _run(t, _scenario_file(t), "--device", "tpu"), ["device", "'tpu'"]),
-    ("cuda-absent", lambda t: _run(t, _scenario_file(t), "--device", "cuda"), ["cuda", "not available"]),
+    pytest.param(
+        "cuda-absent",
+        lambda t: _run(t, _scenario_file(t), "--device", "cuda"),
+        ["cuda", "not available"],
+        marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA"),
+        id="cuda-absent",
+    ),
     ("resume-nothing", lambda t: _run(t, _scenario_file(t), "--resume"), ["out", "nothing to resume"]),
     ("report-without-results", lambda t: ["report", str(t)], ["results.json"]),
     ("check-unknown-format", lambda t: ["data", "check", "jafe", str(t)], ["jafe", "did you mean 'jaffe'"]),
@@ -210,7 +218,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
             "fer2013",
             str(_fer_csv(t, lambda rows: rows.__setitem__(3, (rows[3][0], "1 2 3", rows[3][2])))),
         ],
-        ["fer2013.csv", "5"],
+        ["fer2013.csv", "line 5:"],
     ),
     (
         "fer2013-bad-emotion",
@@ -220,7 +228,7 @@ CASES: list[tuple[str, Callable[[Path], list[str]], list[str]]] = [
             "fer2013",
             str(_fer_csv(t, lambda rows: rows.__setitem__(2, (9, rows[2][1], rows[2][2])))),
         ],
-        ["fer2013.csv", "4"],
+        ["fer2013.csv", "line 4:"],
     ),
     (
         "csv-unknown-label",
@@ -256,13 +264,36 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return run, {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in run.iterdir()}
 
 
+#: Cases that need a run folder of their own (they fail after a run folder was opened).
+OWN_RUN_FOLDER = {
+    "resume-nothing",
+    "corrupt-checkpoint",
+    "mismatched-checkpoint",
+    "pickled-object-checkpoint",
+    "corrupt-step-checkpoint",
+}
+
+
+def _case_id(case) -> str:
+    return case.values[0] if hasattr(case, "values") else case[0]
+
+
 def test_suite_has_at_least_25_distinct_cases():
-    assert len({case_id for case_id, _, _ in CASES}) == len(CASES) >= 25
+    assert len({_case_id(c) for c in CASES}) == len(CASES) >= 25
 
 
-@pytest.mark.parametrize(("case_id", "make_argv", "expected"), CASES, ids=[c[0] for c in CASES])
+def _pointed_at(argv: list[str], run: Path) -> list[str]:
+    """``argv`` writing into the finished run, with ``--overwrite``."""
+    argv = list(argv)
+    argv[argv.index("--out") + 1] = str(run)
+    return [*argv, "--overwrite"]
+
+
+@pytest.mark.parametrize(("case_id", "make_argv", "expected"), CASES, ids=[_case_id(c) for c in CASES])
 def test_bad_input_gives_one_clear_error(tmp_path, capsys, finished_run, case_id, make_argv, expected):
     argv = make_argv(tmp_path)
+    if argv[0] == "run" and case_id not in OWN_RUN_FOLDER:
+        argv = _pointed_at(argv, finished_run[0])
     capsys.readouterr()
     status = main(argv)
     out, err = capsys.readouterr()

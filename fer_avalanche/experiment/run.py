@@ -74,14 +74,20 @@ def _environment(device: torch.device, scenario: Scenario, executor: str, ex: Ex
 
 
 class _Run:
-    """The state of one run_scenario call (kept small: the work is in the modules it calls)."""
+    """The state of one run_scenario call (kept small: the work is in the modules it calls).
 
-    def __init__(self, scenario: Scenario, ctx: ExperimentContext, store: RunStore, executor: Executor):
-        self.scenario, self.ctx, self.store, self.executor = scenario, ctx, store, executor
+    Building it loads every dataset and computes every key, so bad data or settings fail here, before
+    the run directory is touched.
+    """
+
+    def __init__(self, scenario: Scenario, ctx: ExperimentContext, store: RunStore):
+        self.scenario, self.ctx, self.store = scenario, ctx, store
+        self.executor: Executor = None  # type: ignore[assignment]
         self.toml = scenario_to_toml(scenario)
         self.cells = plan_cells(scenario)
         self.seeds = plan_seeds(scenario)
         self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
+        self.keys = {cell: self.key(cell) for cell in self.cells}
 
     def names(self, cell: Cell) -> list[str]:
         return [self.ctx.source_name, *cell.targets]
@@ -179,13 +185,14 @@ def run_scenario(
     dev = resolve_device(device)
     run_dir = Path(out) if out is not None else default_run_dir(scenario)
     store = RunStore(run_dir)
-    store.open(scenario_to_toml(scenario), resume=resume, overwrite=overwrite)
+    store.check(scenario_to_toml(scenario), resume=resume, overwrite=overwrite)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    ctx = ExperimentContext(scenario, dev, cache_dir)
     start = time.perf_counter()
+    run = _Run(scenario, ExperimentContext(scenario, dev, cache_dir), store)
     with make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex:
-        run = _Run(scenario, ctx, store, ex)
+        run.executor = ex
+        store.open(run.toml, resume=resume, overwrite=overwrite)  # from here on the old run is replaced
         store.write_json("environment.json", _environment(dev, scenario, executor, ex))
         store.write_json("datasets.json", run.datasets_summary())
         results = _execute(run, progress, tensorboard, on_cell_done)
@@ -208,7 +215,7 @@ def _execute(
 ) -> dict[str, Any]:
     from fer_avalanche.experiment import tensorboard as tb
 
-    keys = {cell: run.key(cell) for cell in run.cells}
+    keys = run.keys
     done: dict[Cell, CellRecord] = {}
     for cell in run.cells:
         raw = run.store.read_cell(cell, keys[cell])

@@ -86,8 +86,8 @@ class RunStore:
         self.checkpoints_dir = self.run_dir / "checkpoints"
 
     # ------------------------------------------------------------------ opening
-    def open(self, scenario_toml: str, *, resume: bool, overwrite: bool) -> None:
-        """Apply the reuse rules and record the scenario.
+    def check(self, scenario_toml: str, *, resume: bool, overwrite: bool) -> None:
+        """Apply the reuse rules without touching anything (see the module docstring).
 
         Raises:
             ConfigError: nothing to resume, a different scenario under ``resume``, or a non-empty
@@ -104,15 +104,19 @@ class RunStore:
                     f"{recorded}: the run directory holds a different scenario; resume with the same "
                     "scenario and --set values, or choose another --out"
                 )
-        elif self.run_dir.exists() and any(self.run_dir.iterdir()):
-            if not overwrite:
-                raise ConfigError(
-                    f"{self.run_dir}: run directory already exists and is not empty; use --resume to "
-                    "continue it, --overwrite to replace it, or choose another --out"
-                )
+        elif self.run_dir.exists() and any(self.run_dir.iterdir()) and not overwrite:
+            raise ConfigError(
+                f"{self.run_dir}: run directory already exists and is not empty; use --resume to "
+                "continue it, --overwrite to replace it, or choose another --out"
+            )
+
+    def open(self, scenario_toml: str, *, resume: bool, overwrite: bool) -> None:
+        """:meth:`check`, then clear the old run (``overwrite``) and record the scenario."""
+        self.check(scenario_toml, resume=resume, overwrite=overwrite)
+        if not resume and self.run_dir.exists() and any(self.run_dir.iterdir()):
             self.clear()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(recorded, scenario_toml)
+        atomic_write_text(self.run_dir / "scenario.toml", scenario_toml)
 
     def clear(self) -> None:
         """Remove the previous run's cells, checkpoints and outputs (each moved aside by one rename)."""
