@@ -46,5 +46,10 @@ def test_folds_of_a_source_are_refused():
 def test_a_kfold_target_with_all_folds_gives_one_cell_per_fold():
     scenario = tiny("targets.lab-a.split={method='kfold', k=3, folds='all'}", "strategies.names=['ft-fc']")
     cells = plan_cells(scenario)
-    assert [(c.targets[0], c.fold) for c in cells] == [("lab-a", 0), ("lab-a", 1), ("lab-a", 2), ("lab-b", None)]
+    assert [(c.targets[0], c.fold) for c in cells] == [
+        ("lab-a", 0),
+        ("lab-a", 1),
+        ("lab-a", 2),
+        ("lab-b", None),
+    ]
     assert cells[0].name == "ft-fc__lab-a__s0__f0"

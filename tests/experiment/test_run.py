@@ -72,7 +72,6 @@ def test_run_directory_is_complete(pairwise_run):
         "accuracy_matrix.png",
     ):
         assert (run.run_dir / name).is_file(), name
-    assert any((run.run_dir / "tb").rglob("events.out.tfevents.*"))
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     summary = EventAccumulator(str(run.run_dir / "tb" / "summary"))
@@ -137,3 +136,45 @@ def test_overwrite_with_changed_settings_recomputes_every_cell(tmp_path):
     assert comparable(again.results)["rows"] != comparable(first.results)["rows"]
     on_disk = json.loads((tmp_path / "run" / "results.json").read_text())
     assert [r["acc"] for r in on_disk["rows"]] == [r["acc"] for r in fresh.results["rows"]]
+
+
+def test_tensorboard_events_of_a_cell_hold_the_numbers_of_its_row(pairwise_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _, run, _ = pairwise_run
+    row = next(r for r in run.results["rows"] if r["strategy"] == "fusion" and r["target"] == "lab-b")
+    events = EventAccumulator(str(run.run_dir / "tb" / "fusion" / "lab-b" / "seed0"))
+    events.Reload()
+    scalars = {tag: events.Scalars(tag)[-1].value for tag in events.Tags()["scalars"]}
+    assert scalars["FER/memory_integrity"] == pytest.approx(row["memory_integrity"], abs=1e-6)
+    assert scalars["FER/acc/lab-b"] == pytest.approx(row["acc"]["lab-b"], abs=1e-6)
+    assert scalars["FER/acc/wild"] == pytest.approx(row["acc"]["wild"], abs=1e-6)
+    assert "FER/train_loss" in scalars and "FER/confusion/lab-b" in events.Tags()["images"]
+
+
+def test_two_seeds_train_two_baselines_and_aggregate_over_them(tmp_path):
+    scenario = tiny(
+        "seeds=[0, 1]",
+        "strategies.names=['baseline', 'ft-fc']",
+        "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]",
+    )
+    run = run_scenario(
+        scenario, out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "cache", tensorboard=False
+    )
+    baselines = run.results["baselines"]
+    assert [b["seed"] for b in baselines] == [0, 1]
+    assert baselines[0]["checkpoint"] != baselines[1]["checkpoint"]
+    assert baselines[0]["predictions"]["wild"] != baselines[1]["predictions"]["wild"]  # two trainings
+    cells = sorted(p.name for p in (tmp_path / "run" / "cells").iterdir())
+    assert cells == [
+        "baseline__lab-a__s0.json",
+        "baseline__lab-a__s1.json",
+        "ft-fc__lab-a__s0.json",
+        "ft-fc__lab-a__s1.json",
+    ]
+    summary = next(s for s in run.results["summary"] if s["strategy"] == "ft-fc")
+    assert summary["n_units"] == 2
+    per_seed = [r["acc"]["wild"] for r in run.results["rows"] if r["strategy"] == "ft-fc"]
+    assert summary["acc"]["wild"] == pytest.approx(sum(per_seed) / 2)
+    table = (tmp_path / "run" / "results.md").read_text()
+    assert "## Per seed and fold" in table and "seeds: 0, 1" in table
