@@ -34,3 +34,18 @@ def test_atomic_files_get_the_permissions_of_a_plain_write(tmp_path):
         os.umask(old)
     mode = stat.S_IMODE((tmp_path / "results.json").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o644
+
+
+def test_quiet_third_party_silences_only_known_noise():
+    import warnings
+
+    from fer_avalanche.utils import quiet_third_party
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_third_party():
+            warnings.warn_explicit("old api", DeprecationWarning, "x.py", 1, module="avalanche.training")
+            warnings.warn_explicit("No loggers specified", UserWarning, "x.py", 1, module="avalanche.training")
+            warnings.warn("a real problem in our code", UserWarning, stacklevel=1)
+            warnings.warn_explicit("something else", UserWarning, "x.py", 1, module="avalanche.training")
+    assert sorted(str(w.message) for w in caught) == ["a real problem in our code", "something else"]
