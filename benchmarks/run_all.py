@@ -10,6 +10,9 @@ The scripts (each also runs alone, and its header says what it measures):
   ``DataLoader`` with 0 and 2 workers (target >= 5)
 - ``bench_eval.py``: evaluation with all our metrics vs a bare ``inference_mode`` forward loop (>= 0.9)
 - ``bench_fer2013_load.py``: FER2013 first load vs cached load (targets < 20 s and < 1 s)
+- ``bench_synthetic.py``: time to draw the synthetic domains (target: 10,000 faces in < 15 s)
+- ``bench_executors.py``: wall time of the demo, serial vs ``--executor local --workers 2`` (skipped
+  with ``--quick`` unless ``--smoke``: two whole demo runs)
 
 Every comparison line ends in ``ratio=<ours / reference>`` (higher is better; for the FER2013 line
 cold / cached); the last line names the device. ``--quick`` runs the whole suite in well under two
@@ -29,7 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import device_line, parse_args, resolve  # noqa: E402
 
-SCRIPTS = ("bench_training", "bench_compile", "bench_data_pipeline", "bench_eval", "bench_fer2013_load")
+SCRIPTS = (
+    "bench_training",
+    "bench_compile",
+    "bench_data_pipeline",
+    "bench_eval",
+    "bench_fer2013_load",
+    "bench_synthetic",
+    "bench_executors",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
