@@ -59,7 +59,8 @@ def main(quick: bool = False, device: str = "auto", *, width: int = 16, smoke: b
             times[executor] = time.perf_counter() - start
     ratio = times["serial"] / times["local"]
     serial, local = times["serial"], times["local"]
-    return [f"executors: {scenario.name} serial {serial:.1f} s / local(2 workers) {local:.1f} s  ratio={ratio:.2f}"]
+    line = f"executors: {scenario.name} serial {serial:.1f} s / local(2 workers) {local:.1f} s"
+    return [f"{line}  ratio={ratio:.2f}"]
 
 
 if __name__ == "__main__":

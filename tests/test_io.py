@@ -45,7 +45,8 @@ def test_quiet_third_party_silences_only_known_noise():
         warnings.simplefilter("always")
         with quiet_third_party():
             warnings.warn_explicit("old api", DeprecationWarning, "x.py", 1, module="avalanche.training")
-            warnings.warn_explicit("No loggers specified", UserWarning, "x.py", 1, module="avalanche.training")
+            noise = "No loggers specified"
+            warnings.warn_explicit(noise, UserWarning, "x.py", 1, module="avalanche.training")
             warnings.warn("a real problem in our code", UserWarning, stacklevel=1)
             warnings.warn_explicit("something else", UserWarning, "x.py", 1, module="avalanche.training")
     assert sorted(str(w.message) for w in caught) == ["a real problem in our code", "something else"]
