@@ -23,6 +23,10 @@
   oneDNN's convolutions, BatchNorm and max-pooling run natively in that layout; measured on a 2-core
   Xeon, a width-16 FERNet trains about 1.3x and evaluates about 1.6x faster than in NCHW
   (``benchmarks/bench_training.py``, ``bench_eval.py``). Results are the same up to float rounding.
+  Not on CPU for models with a strided 1x1 convolution over fewer than 16 channels (a ResNet-18
+  shortcut at ``width < 16``): torch 2.14.1's oneDNN backward of such a layer in ``channels_last``
+  corrupts the heap and kills the process on batch sizes other than the first (reproduced with a
+  single ``Conv2d(8, 16, 1, stride=2)``, batches 16 then 5); those models stay NCHW on CPU.
 
 Example:
     >>> from avalanche.training import LwF
@@ -140,6 +144,17 @@ def check_compile_backend(device: torch.device) -> None:
         ) from None
 
 
+def _has_unsafe_cpu_conv(model: torch.nn.Module) -> bool:
+    """A strided 1x1 ``Conv2d`` over < 16 channels: crashes oneDNN's channels_last backward on CPU."""
+    return any(
+        isinstance(m, torch.nn.Conv2d)
+        and m.kernel_size == (1, 1)
+        and m.stride != (1, 1)
+        and m.in_channels < 16
+        for m in model.modules()
+    )
+
+
 class FastDataMixin:
     """Device-resident batches, seeded shuffling and mixed precision for an Avalanche template.
 
@@ -147,8 +162,9 @@ class FastDataMixin:
         amp: bf16 autocast for the forward pass; ``None`` = on when the device is CUDA.
         fast_data: use :class:`DeviceBatchLoader` when possible (``True``).
         data_seed: seed of the shuffling generator.
-        channels_last: ``None`` = on for CUDA, and for CPU when oneDNN (mkldnn) is available, except
-            with plugins that need NCHW gradients (Avalanche's A-GEM and GSS-greedy).
+        channels_last: ``None`` = on for CUDA, and for CPU when oneDNN (mkldnn) is available (and the
+            model has no layer that crashes it there, see the module docstring), except with plugins
+            that need NCHW gradients (Avalanche's A-GEM and GSS-greedy).
         compile: compile the model in place with ``nn.Module.compile()`` (``torch.compile``, inductor;
             see :func:`compile_in_place`). Off by default: on 2 threads of a Xeon (torch 2.14.1) a
             compiled training epoch ran 0.96-1.08x eager at width 16 and 1.23-1.26x at width 8, after
@@ -173,7 +189,8 @@ class FastDataMixin:
         self.fast_data = fast_data
         self.data_generator = torch.Generator().manual_seed(int(data_seed))
         if channels_last is None:
-            channels_last = (cuda or torch.backends.mkldnn.is_available()) and not any(
+            cpu_ok = torch.backends.mkldnn.is_available() and not _has_unsafe_cpu_conv(self.model)  # type: ignore[has-type]
+            channels_last = (cuda or cpu_ok) and not any(
                 isinstance(p, _NCHW_ONLY_PLUGINS)
                 for p in self.plugins  # type: ignore[attr-defined]
             )
