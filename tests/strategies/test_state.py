@@ -119,15 +119,21 @@ def test_resumed_strategy_continues_bit_identically(name, bench):
     assert resumed.clock.train_exp_counter == original.clock.train_exp_counter
 
 
+def _reports(strategy: Any) -> tuple[Any, ...]:
+    return strategy.fer_budgets, strategy.fer_curve, strategy.fer_selected_epoch
+
+
 def _continues_identically(bench: Any, make: Any) -> tuple[Any, Any]:
     datasets = _datasets(bench)
     original = make()
     _train(original, bench.train_stream[1])
     state = _roundtrip(strategy_state(original, datasets))
+    saved_reports = _reports(original)
     _train(original, bench.train_stream[2])
     torch.manual_seed(12345)
     resumed = make()
     load_strategy_state(resumed, state, datasets)
+    assert _reports(resumed) == saved_reports  # budgets, curve and selection of the saved step
     _train(resumed, bench.train_stream[2])
     expected, got = _weights(original), _weights(resumed)
     changed = [k for k in expected if not torch.equal(expected[k], got[k])]

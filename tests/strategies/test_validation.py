@@ -63,6 +63,14 @@ def test_curve_accuracy_is_the_models_accuracy_on_the_val_set(bench):
     assert strategy.fer_curve[-1]["acc"]["tgt"] == pytest.approx(expected)
 
 
+def test_accuracy_is_counted_per_sample_over_every_batch():
+    logits = torch.eye(7)[torch.tensor([0, 1, 2, 3, 4, 5, 6, 0, 1, 2])]
+    labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 6, 6, 6])  # 7 of 10 right
+    batches = [[logits[:4], labels[:4]], [logits[4:], labels[4:]]]
+    acc = validation_module.evaluate_accuracy(torch.nn.Identity(), batches, torch.device("cpu"))
+    assert acc == pytest.approx(0.7)
+
+
 @pytest.mark.parametrize("name", ["ft-lastconv-fc", "retrain"])
 def test_validation_does_not_change_the_training_trajectory(bench, name):
     def weights(**kwargs):
