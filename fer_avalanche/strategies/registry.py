@@ -2,32 +2,35 @@
 
 Every named strategy is a few lines over plugins and the fast template
 (:func:`~fer_avalanche.strategies.template.fast` over an Avalanche template), registered with
-:func:`register_strategy`. Each spec says what the protocol runner must call (``spec.trains``):
+:func:`register_strategy` (a :class:`~fer_avalanche.registry.Registry`). Each spec says what the runner
+calls (``spec.trains``):
 
 - ``"none"``: evaluate only (``baseline``);
-- ``"target"``: ``warm_start(strategy, source_experience)`` once, then ``strategy.train(target_exp)``
-  (for sequential streams, ``train`` on each target in turn);
+- ``"target"``: ``strategy.train(target_exp)`` (for sequential streams, on each target in turn);
 - ``"joint"``: ``strategy.train([source_exp, target_exp, ...])`` once (Avalanche's ``JointTraining``
   refuses a second ``train`` call, so a joint upper bound is trained once on everything it must know).
 
-:func:`~fer_avalanche.strategies.warm_start.warm_start` is what gives LwF/EWC/SI/MAS (and the memory
-baselines) their knowledge of the source; read its module docstring for what each one gets.
+``make_strategy(name, model, source=source_experience, ...)`` warm-starts ``"target"`` strategies by
+construction (:mod:`~fer_avalanche.strategies.warm_start`: LwF's teacher, EWC/SI/MAS importances,
+GDumb/DER/A-GEM memories). Every strategy also gets a
+:class:`~fer_avalanche.strategies.plugins.BudgetPlugin` (``max_steps`` / ``target_passes`` caps and the
+``fer_budget`` record) and, when asked, a :class:`~fer_avalanche.strategies.plugins.ValidationPlugin`
+(``val_sets``, ``eval_every``, ``select``, ``patience``).
 
 Example:
     >>> from fer_avalanche.strategies.registry import list_strategies, get_strategy_spec
     >>> list_strategies()[:4]
     ['baseline', 'ft-fc', 'ft-lastconv-fc', 'retrain']
-    >>> get_strategy_spec("replay").options
-    {'mem_size': 500, 'selection': 'class_balanced', 'grow_with_targets': True}
-    >>> strategy = make_strategy("ft-fc", copy.deepcopy(baseline), lr=1e-3, epochs=5)  # doctest: +SKIP
+    >>> get_strategy_spec("replay").options["mix"], get_strategy_spec("replay").options["selection"]
+    ('concat', 'class_balanced')
+    >>> strategy = make_strategy("ft-fc", copy.deepcopy(baseline), source=bm.train_stream[0],
+    ...                          lr=1e-3, epochs=5, max_steps=300)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,14 +38,18 @@ import torch
 from torch import nn
 
 from fer_avalanche.errors import ConfigError
+from fer_avalanche.registry import Registry
 from fer_avalanche.strategies.plugins import (
     BatchAugmentPlugin,
+    BudgetPlugin,
     FreezePlugin,
     FrozenTeacherLwFPlugin,
     GDumbPlugin,
+    MASPlugin,
     ResetModelPlugin,
     SIPlugin,
     SourceRehearsalPlugin,
+    ValidationPlugin,
 )
 from fer_avalanche.strategies.template import fast
 from fer_avalanche.strategies.warm_start import warm_start
@@ -54,7 +61,6 @@ with quiet_third_party():
         AGEMPlugin,
         EvaluationPlugin,
         EWCPlugin,
-        MASPlugin,
     )
     from avalanche.training.supervised import DER, JointTraining, Naive
     from avalanche.training.templates import SupervisedTemplate
@@ -62,6 +68,7 @@ with quiet_third_party():
 __all__ = [
     "StrategySpec",
     "StrategyContext",
+    "STRATEGIES",
     "register_strategy",
     "list_strategies",
     "get_strategy_spec",
@@ -79,7 +86,11 @@ OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
 
 @dataclass
 class StrategyContext:
-    """What a strategy builder receives: the model, the optimizer and the common template settings."""
+    """What a strategy builder receives: the model, the optimizer and the common template settings.
+
+    ``source`` is the source's training *dataset* (whether ``make_strategy`` got the experience or the
+    dataset); ``source_experience`` the experience when it was given.
+    """
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
@@ -89,10 +100,20 @@ class StrategyContext:
     template_kwargs: dict[str, Any]
     plugins: list[Any]
     augment: BatchAugmentPlugin | None
+    source_experience: Any = None
+    first: list[Any] = field(default_factory=list)
+    last: list[Any] = field(default_factory=list)
 
     def build(self, template: type = Naive, plugins: Sequence[Any] = (), **kwargs: Any) -> SupervisedTemplate:
-        """Instantiate ``fast(template)`` with ``plugins`` first, then the user's, then augmentation."""
-        all_plugins = [*plugins, *self.plugins, *([self.augment] if self.augment else [])]
+        """Instantiate ``fast(template)``; plugins in order: validation, ``plugins``, the user's,
+        augmentation, budget (the budget reads the loader the others may have replaced)."""
+        all_plugins = [
+            *self.first,
+            *plugins,
+            *self.plugins,
+            *([self.augment] if self.augment else []),
+            *self.last,
+        ]
         with quiet_third_party():
             return fast(template)(
                 model=self.model,
@@ -106,15 +127,19 @@ class StrategyContext:
     def require_source(self, name: str) -> AvalancheDataset:
         if self.source is None:
             raise ConfigError(
-                f"strategy {name!r} trains on source data: pass source=<the source's training dataset> "
-                "(e.g. benchmark.train_stream[0].dataset) to make_strategy"
+                f"strategy {name!r} trains on source data: pass source=<the source's training experience> "
+                "(e.g. benchmark.train_stream[0]) to make_strategy"
             )
         return self.source
 
 
 @dataclass(frozen=True)
 class StrategySpec:
-    """A registered strategy: its name, what it does, what the runner calls, and its options."""
+    """A registered strategy: its name, what it does, what the runner calls, and its options.
+
+    ``trains_on_source``: the strategy also trains on source data (rehearsal, memories, joint), so
+    ``select="best_val"`` monitors the mean of the target's and the source's validation accuracy.
+    """
 
     name: str
     description: str
@@ -122,12 +147,14 @@ class StrategySpec:
     builder: Callable[..., SupervisedTemplate] = field(repr=False)
     options: dict[str, Any]
     needs_source: bool = False
-    #: What the runner calls once before the first ``train`` (``warm_start(strategy, source_exp)``)
-    #: for ``trains == "target"``; ``None`` for the others.
+    trains_on_source: bool = False
+    #: Kept for older callers: ``warm_start(strategy, source_exp)`` for ``trains == "target"``
+    #: (``None`` for the others). Not needed when ``make_strategy`` got the source *experience*.
     warm_start: Callable[..., list[str]] | None = field(default=None, repr=False)
 
 
-_REGISTRY: dict[str, StrategySpec] = {}
+#: Registered strategies, by name.
+STRATEGIES: Registry[StrategySpec] = Registry("strategy")
 
 
 def register_strategy(
@@ -136,10 +163,12 @@ def register_strategy(
     description: str,
     trains: Literal["none", "target", "joint"] = "target",
     needs_source: bool = False,
+    trains_on_source: bool | None = None,
 ) -> Callable[[Callable[..., SupervisedTemplate]], Callable[..., SupervisedTemplate]]:
     """Register ``builder(ctx: StrategyContext, *, option=default, ...)`` under ``name``.
 
     The builder's keyword-only parameters are the strategy's options (with their defaults).
+    ``trains_on_source`` defaults to ``needs_source``.
 
     Raises:
         ConfigError: ``name`` already registered, or ``trains`` not one of :data:`TRAINS`.
@@ -155,18 +184,23 @@ def register_strategy(
         )
 
     def decorator(builder: Callable[..., SupervisedTemplate]) -> Callable[..., SupervisedTemplate]:
-        if name in _REGISTRY:
-            raise ConfigError(f"strategy {name!r} is already registered ({_REGISTRY[name].description})")
+        if name in STRATEGIES:
+            taken = STRATEGIES.get(name)
+            raise ConfigError(f"strategy {name!r} is already registered ({taken.description})")
         params = inspect.signature(builder).parameters.values()
         options = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        _REGISTRY[name] = StrategySpec(
+        STRATEGIES.add(
             name,
-            description,
-            trains,
-            builder,
-            options,
-            needs_source,
-            warm_start=warm_start if trains == "target" else None,
+            StrategySpec(
+                name,
+                description,
+                trains,
+                builder,
+                options,
+                needs_source,
+                needs_source if trains_on_source is None else trains_on_source,
+                warm_start=warm_start if trains == "target" else None,
+            ),
         )
         return builder
 
@@ -175,8 +209,7 @@ def register_strategy(
 
 def list_strategies(pattern: str | None = None) -> list[str]:
     """Registered strategy names in registration order, optionally filtered by a glob (``"ft-*"``)."""
-    names = list(_REGISTRY)
-    return [n for n in names if fnmatch.fnmatch(n, pattern)] if pattern else names
+    return STRATEGIES.names(pattern)
 
 
 def get_strategy_spec(name: str) -> StrategySpec:
@@ -185,12 +218,7 @@ def get_strategy_spec(name: str) -> StrategySpec:
     Raises:
         ConfigError: unknown name (the message suggests the closest registered names).
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ConfigError(f"unknown strategy {name!r}{hint} (registered: {', '.join(_REGISTRY)})") from None
+    return STRATEGIES.get(name)
 
 
 def _make_optimizer(
@@ -213,11 +241,34 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_experience(source: Any) -> bool:
+    return source is not None and hasattr(source, "dataset") and not isinstance(source, AvalancheDataset)
+
+
+def _check_common(
+    model: Any, optimizer: str, lr: Any, weight_decay: Any, momentum: Any, ints: dict[str, Any]
+) -> None:
+    _check(optimizer in OPTIMIZERS, f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
+    _check(isinstance(lr, int | float) and lr > 0, f"lr must be a number > 0, got {lr!r}")
+    _check(
+        isinstance(weight_decay, int | float) and weight_decay >= 0,
+        f"weight_decay must be >= 0, got {weight_decay!r}",
+    )
+    _check(
+        isinstance(momentum, int | float) and 0 <= momentum < 1,
+        f"momentum must be in [0, 1), got {momentum!r}",
+    )
+    for key, value in ints.items():
+        _check(_is_int(value) and value >= 1, f"{key} must be an int >= 1, got {value!r}")
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
 def make_strategy(
     name: str,
     model: nn.Module,
     *,
-    source: AvalancheDataset | None = None,
+    source: Any = None,
     lr: float = 1e-3,
     optimizer: str = "adam",
     weight_decay: float = 0.0,
@@ -232,6 +283,12 @@ def make_strategy(
     seed: int = 0,
     amp: bool | None = None,
     compile: bool = False,
+    max_steps: int | None = None,
+    target_passes: float | None = None,
+    val_sets: Mapping[str, AvalancheDataset] | None = None,
+    eval_every: int = 0,
+    select: str = "last",
+    patience: int | None = None,
     **options: Any,
 ) -> SupervisedTemplate:
     """Build the named strategy over ``model`` (trained in place: pass a copy of the baseline).
@@ -239,29 +296,48 @@ def make_strategy(
     Args:
         name: a registered name (:func:`list_strategies`).
         model: the network to adapt, usually a deep copy of the source baseline.
-        source: the source's training dataset (``benchmark.train_stream[0].dataset``); required by
-            ``fusion`` and ``replay``.
+        source: the source's training **experience** (``benchmark.train_stream[0]``): rehearsal
+            strategies rehearse its dataset and ``"target"`` strategies are warm-started from it here
+            (LwF's teacher, EWC/SI/MAS importances, GDumb/DER/A-GEM memories). A dataset
+            (``train_stream[0].dataset``, the older call) feeds rehearsal but warm-starts nothing (then
+            call :func:`~fer_avalanche.strategies.warm_start.warm_start` yourself, once). Required by
+            ``fusion`` and ``replay``; regularisers without it warn at their first ``train``.
         lr, optimizer, weight_decay, momentum: the optimizer (``"adam"``, ``"adamw"`` or ``"sgd"``;
             ``momentum`` is used by SGD only). It is built over all parameters; freezing strategies
             prune it.
-        epochs: training epochs per experience.
+        epochs: training epochs per experience (the budget when neither cap below is given).
         batch_size, eval_batch_size: mini-batch sizes (Avalanche's default of 1 is never used).
         device: ``"cpu"``, ``"cuda[:N]"``, ``"auto"`` or a ``torch.device``.
         evaluator: an Avalanche ``EvaluationPlugin``; ``None`` = an empty one with no loggers.
-        plugins: extra Avalanche plugins, appended after the strategy's own.
+        plugins: extra Avalanche plugins, after the strategy's own (before augmentation and budget).
         augment: add :class:`BatchAugmentPlugin` (crop + flip, seeded with ``seed``).
-        seed: seeds the training order, the augmentation, fresh initialisations and buffers.
+        seed: seeds the training order, the augmentation, fresh initialisations, buffers and the
+            warm start's sample choices.
         amp: bf16 autocast (``None`` = on for CUDA).
         compile: compile the model in place with ``nn.Module.compile()`` (``torch.compile``; the model
             keeps its type, submodule names and ``state_dict`` keys). Off by default: on 2 CPU threads
             a compiled epoch ran 0.96-1.08x eager at width 16 (1.23-1.26x at width 8) after ~50 s of
             compilation from a fresh cache; not measured on a GPU yet (README, Performance;
             ``benchmarks/bench_compile.py``). Needs a C++ compiler on CPU, Triton on CUDA.
+        max_steps: exactly this many optimizer steps per training experience (``epochs`` ignored).
+        target_passes: train until the experience's own data was seen this often: ``P`` epochs over
+            the training dataset (target alone, or a concatenation), or
+            ``ceil(P * n_target / (target_fraction * batch_size))`` steps with ``mix="batch"``.
+        val_sets: validation datasets by dataset name, **the source first** (e.g.
+            ``{name: exp.dataset for name, exp in zip(bm.dataset_names, bm.valid_stream)}``).
+        eval_every: evaluate ``val_sets`` every this many epochs, before training and at the end
+            (``strategy.fer_curve``); 0 = never (unless ``select="best_val"``).
+        select: ``"last"`` (keep the trained model) or ``"best_val"``: evaluate every epoch, restore
+            the state with the best monitored validation accuracy at the end of each experience
+            (the target's; the mean of target and source for strategies that train on the source).
+        patience: with ``best_val``: stop after this many evaluations without a gain.
         **options: the strategy's own options (``get_strategy_spec(name).options``).
 
     Returns:
         An Avalanche ``SupervisedTemplate`` (with :class:`FastDataMixin`); ``strategy.fer_spec`` is its
-        spec and ``strategy.fer_options`` the resolved options.
+        spec, ``strategy.fer_options`` the resolved options; after each ``train``,
+        ``strategy.fer_budget`` (``{"steps", "target_passes", "source_samples", "epochs"}``),
+        ``strategy.fer_budgets``, ``strategy.fer_curve`` and ``strategy.fer_selected_epoch``.
 
     Raises:
         ConfigError: unknown strategy or option, a bad value, or a missing ``source``.
@@ -270,32 +346,29 @@ def make_strategy(
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         valid = ", ".join(f"{k}={v!r}" for k, v in spec.options.items()) or "none"
-        raise ConfigError(f"strategy {name!r} has no option(s) {unknown}; valid options: {valid}")
-    _check(optimizer in OPTIMIZERS, f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
-    _check(isinstance(lr, int | float) and lr > 0, f"lr must be a number > 0, got {lr!r}")
-    _check(
-        isinstance(weight_decay, int | float) and weight_decay >= 0,
-        f"weight_decay must be >= 0, got {weight_decay!r}",
-    )
-    _check(
-        isinstance(momentum, int | float) and 0 <= momentum < 1,
-        f"momentum must be in [0, 1), got {momentum!r}",
-    )
-    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-        _check(_is_int(value) and value >= 1, f"{key} must be an int >= 1, got {value!r}")
+        raise ConfigError(f"strategy {spec.name!r} has no option(s) {unknown}; valid options: {valid}")
+    ints = {"epochs": epochs, "batch_size": batch_size, "eval_batch_size": eval_batch_size}
+    _check_common(model, optimizer, lr, weight_decay, momentum, ints)
     _check(_is_int(seed), f"seed must be an int, got {seed!r}")
     _check(isinstance(compile, bool), f"compile must be True or False, got {compile!r}")
-    if not isinstance(model, nn.Module):
-        raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    budget = BudgetPlugin(epochs, max_steps=max_steps, target_passes=target_passes)
+    validation = ValidationPlugin(
+        val_sets,
+        eval_every=eval_every,
+        select=select,
+        patience=patience,
+        monitor="target+source" if spec.trains_on_source else "target",
+    )
     resolved = {**spec.options, **options}
     if evaluator is None:
         with quiet_third_party():
             evaluator = EvaluationPlugin()
+    source_experience = source if _is_experience(source) else None
     ctx = StrategyContext(
         model=model,
         optimizer=_make_optimizer(model, optimizer, float(lr), float(weight_decay), float(momentum)),
         criterion=nn.CrossEntropyLoss(),
-        source=source,
+        source=source.dataset if source_experience is not None else source,
         seed=seed,
         template_kwargs=dict(
             train_mb_size=batch_size,
@@ -309,12 +382,19 @@ def make_strategy(
         ),
         plugins=list(plugins),
         augment=BatchAugmentPlugin(seed=seed) if augment else None,
+        source_experience=source_experience,
+        first=[validation] if validation.active else [],
+        last=[budget],
     )
     if spec.needs_source:
-        ctx.require_source(name)
+        ctx.require_source(spec.name)
     strategy = spec.builder(ctx, **resolved)
     strategy.fer_spec = spec
     strategy.fer_options = resolved
+    strategy.fer_seed = seed
+    if source_experience is not None and spec.trains == "target":
+        with quiet_third_party():
+            warm_start(strategy, source_experience)
     return strategy
 
 
@@ -361,12 +441,24 @@ def _retrain_scratch(ctx: StrategyContext) -> SupervisedTemplate:
     needs_source=True,
 )
 def _fusion(
-    ctx: StrategyContext, *, from_scratch: bool = False, grow_with_targets: bool = True
+    ctx: StrategyContext,
+    *,
+    from_scratch: bool = False,
+    grow_with_targets: bool = True,
+    mix: str = "concat",
+    target_fraction: float | None = None,
 ) -> SupervisedTemplate:
     _check(isinstance(from_scratch, bool), f"fusion from_scratch must be True or False, got {from_scratch!r}")
     plugins: list[Any] = [ResetModelPlugin(seed=ctx.seed)] if from_scratch else []
     plugins.append(
-        SourceRehearsalPlugin(ctx.source, None, seed=ctx.seed, grow_with_targets=grow_with_targets)
+        SourceRehearsalPlugin(
+            ctx.source,
+            None,
+            seed=ctx.seed,
+            grow_with_targets=grow_with_targets,
+            mix=mix,  # type: ignore[arg-type]
+            target_fraction=target_fraction,
+        )
     )
     return ctx.build(plugins=plugins)
 
@@ -382,19 +474,23 @@ def _replay(
     mem_size: int = 500,
     selection: str = "class_balanced",
     grow_with_targets: bool = True,
+    mix: str = "concat",
+    target_fraction: float | None = None,
 ) -> SupervisedTemplate:
     plugin = SourceRehearsalPlugin(
         ctx.source,
         mem_size,
-        selection=selection,
+        selection=selection,  # type: ignore[arg-type]
         seed=ctx.seed,
-        grow_with_targets=grow_with_targets,  # type: ignore[arg-type]
+        grow_with_targets=grow_with_targets,
+        mix=mix,  # type: ignore[arg-type]
+        target_fraction=target_fraction,
     )
     return ctx.build(plugins=[plugin])
 
 
 # =====================================================================================================
-# Avalanche's baselines (regularisers get their source knowledge from warm_start)
+# Avalanche's baselines (regularisers get their source knowledge from the warm start)
 # =====================================================================================================
 @register_strategy("naive", description="Avalanche Naive: plain fine-tuning of every layer (same as retrain)")
 def _naive(ctx: StrategyContext) -> SupervisedTemplate:
@@ -402,13 +498,15 @@ def _naive(ctx: StrategyContext) -> SupervisedTemplate:
 
 
 @register_strategy(
-    "lwf", description="Learning without Forgetting: distil the baseline's predictions (needs warm_start)"
+    "lwf", description="Learning without Forgetting: distil the baseline's predictions (teacher = baseline)"
 )
 def _lwf(ctx: StrategyContext, *, alpha: float = 1.0, temperature: float = 2.0) -> SupervisedTemplate:
     return ctx.build(plugins=[FrozenTeacherLwFPlugin(alpha=alpha, temperature=temperature)])
 
 
-@register_strategy("ewc", description="Elastic Weight Consolidation towards the baseline (needs warm_start)")
+@register_strategy(
+    "ewc", description="Elastic Weight Consolidation towards the baseline (Fisher on the source)"
+)
 def _ewc(
     ctx: StrategyContext,
     *,
@@ -432,9 +530,7 @@ def _ewc(
     return ctx.build(plugins=[EWCPlugin(float(ewc_lambda), mode=mode, decay_factor=decay_factor)])
 
 
-@register_strategy(
-    "si", description="Synaptic Intelligence (importances from a source continuation in warm_start)"
-)
+@register_strategy("si", description="Synaptic Intelligence (importances from a continuation on the source)")
 def _si(ctx: StrategyContext, *, si_lambda: float = 1.0) -> SupervisedTemplate:
     _check(
         isinstance(si_lambda, int | float) and si_lambda >= 0, f"si si_lambda must be >= 0, got {si_lambda!r}"
@@ -442,19 +538,17 @@ def _si(ctx: StrategyContext, *, si_lambda: float = 1.0) -> SupervisedTemplate:
     return ctx.build(plugins=[SIPlugin(si_lambda=float(si_lambda))])
 
 
-@register_strategy("mas", description="Memory Aware Synapses towards the baseline (needs warm_start)")
+@register_strategy(
+    "mas", description="Memory Aware Synapses towards the baseline (importances on the source)"
+)
 def _mas(ctx: StrategyContext, *, lambda_reg: float = 1.0, alpha: float = 0.5) -> SupervisedTemplate:
-    _check(
-        isinstance(lambda_reg, int | float) and lambda_reg >= 0,
-        f"mas lambda_reg must be >= 0, got {lambda_reg!r}",
-    )
-    _check(isinstance(alpha, int | float) and 0 <= alpha <= 1, f"mas alpha must be in [0, 1], got {alpha!r}")
-    return ctx.build(plugins=[MASPlugin(lambda_reg=float(lambda_reg), alpha=float(alpha))])
+    return ctx.build(plugins=[MASPlugin(lambda_reg=lambda_reg, alpha=alpha)])
 
 
 @register_strategy(
     "gdumb",
-    description="GDumb: retrain from the baseline on a class-balanced memory (source filled by warm_start)",
+    description="GDumb: retrain from the baseline on a class-balanced memory (source samples included)",
+    trains_on_source=True,
 )
 def _gdumb(ctx: StrategyContext, *, mem_size: int = 500) -> SupervisedTemplate:
     _check(_is_int(mem_size) and mem_size >= 1, f"gdumb mem_size must be an int >= 1, got {mem_size!r}")
@@ -462,7 +556,9 @@ def _gdumb(ctx: StrategyContext, *, mem_size: int = 500) -> SupervisedTemplate:
 
 
 @register_strategy(
-    "der", description="Dark Experience Replay (++ when beta > 0); memory of source logits via warm_start"
+    "der",
+    description="Dark Experience Replay (++ when beta > 0); a memory of source samples and logits",
+    trains_on_source=True,
 )
 def _der(
     ctx: StrategyContext,
@@ -485,7 +581,9 @@ def _der(
 
 
 @register_strategy(
-    "agem", description="Averaged GEM: project gradients against a source memory (filled by warm_start)"
+    "agem",
+    description="Averaged GEM: project gradients against a memory of source samples",
+    trains_on_source=True,
 )
 def _agem(ctx: StrategyContext, *, patterns_per_exp: int = 500, sample_size: int = 64) -> SupervisedTemplate:
     _check(
@@ -503,6 +601,7 @@ def _agem(ctx: StrategyContext, *, patterns_per_exp: int = 500, sample_size: int
     "joint",
     description="Avalanche JointTraining on source + targets at once (upper bound; trainable once)",
     trains="joint",
+    trains_on_source=True,
 )
 def _joint(ctx: StrategyContext) -> SupervisedTemplate:
     return ctx.build(JointTraining)

@@ -16,9 +16,15 @@ tensors such as DER's logits), never as copies of the images; objects other than
 containers (Avalanche's storage policies) are rebuilt only from an allow-list of classes
 (:func:`register_state_class`).
 
-What is saved for each plugin comes from a registry keyed by class (:func:`register_state`): a list of
-attribute paths, plus an optional hook run after loading. A strategy with a plugin that is not
-registered cannot be checkpointed (:class:`~fer_avalanche.errors.CheckpointError` names it).
+What is saved for each plugin follows the plugin contract: a plugin that defines ``state_dict()`` and
+``load_state_dict(state)`` is saved through them (every plugin of this package does; a user's plugin
+needs nothing else: no registration). The state a plugin returns may hold tensors, numbers, strings,
+containers, ``torch.Generator`` s, ``nn.Module`` s shaped like the strategy's model (teachers),
+Avalanche's ``ParamData`` and Avalanche datasets over the experience datasets (stored by reference, as
+sample indices). Avalanche's own plugins and strategies, which have no ``state_dict``, go through an
+adapter table keyed by class (:func:`register_state`: attribute paths, plus an optional hook run after
+loading; the closest registered class in the MRO wins). A plugin with neither cannot be checkpointed
+(:class:`~fer_avalanche.errors.CheckpointError` names it).
 
 Checkpoints are taken between experiences (after ``strategy.train(exp)`` returned), never inside one.
 
@@ -44,12 +50,6 @@ from torch import nn
 
 from fer_avalanche.errors import CheckpointError
 from fer_avalanche.loaders import gather_tensors
-from fer_avalanche.strategies.plugins import (
-    BatchAugmentPlugin,
-    FreezePlugin,
-    ResetModelPlugin,
-    SourceRehearsalPlugin,
-)
 from fer_avalanche.strategies.template import FastDataMixin
 from fer_avalanche.utils import quiet_third_party
 
@@ -85,12 +85,13 @@ __all__ = [
     "register_state_class",
     "strategy_state",
     "load_strategy_state",
+    "has_state_protocol",
     "rng_state",
     "load_rng_state",
 ]
 
 #: Bumped when the layout of :func:`strategy_state` changes.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 #: Data attributes every Avalanche classification dataset derives from its leaves.
 _DERIVED_ATTRIBUTES = ("targets", "targets_task_labels")
@@ -111,8 +112,10 @@ _CLASSES: dict[str, type] = {}
 def register_state(
     cls: type, attrs: Sequence[str], after_load: Callable[[Any, Any], None] | None = None
 ) -> None:
-    """Checkpoint ``attrs`` (dotted paths, e.g. ``"lwf.prev_model"``) of every ``cls`` plugin or strategy.
+    """Adapter: checkpoint ``attrs`` (dotted paths, e.g. ``"lwf.prev_model"``) of every ``cls`` object.
 
+    For classes you cannot give ``state_dict()`` / ``load_state_dict()`` (a third-party plugin or
+    strategy); your own plugins should define those two methods instead, which take precedence.
     ``after_load(obj, strategy)`` runs once the attributes are restored (to rebuild derived objects
     such as data loaders). Subclasses inherit the spec of their closest registered base.
 
@@ -127,6 +130,15 @@ def register_state(
 def register_state_class(cls: type) -> None:
     """Allow objects of ``cls`` inside checkpointed attributes (saved and rebuilt from their ``__dict__``)."""
     _CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+
+def has_state_protocol(obj: Any) -> bool:
+    """Whether ``obj`` declares its state itself (``state_dict()`` and ``load_state_dict(state)``)."""
+    return (
+        not isinstance(obj, nn.Module | type)
+        and callable(getattr(obj, "state_dict", None))
+        and callable(getattr(obj, "load_state_dict", None))
+    )
 
 
 def _spec_of(obj: Any) -> StateSpec | None:
@@ -426,15 +438,21 @@ def strategy_state(strategy: Any, datasets: Sequence[Any]) -> dict[str, Any]:
     codec = _Codec(datasets, strategy.model, strategy.device)
     parts: dict[str, Any] = {}
     for key, obj in _parts(strategy):
+        if key != "strategy" and has_state_protocol(obj):
+            parts[key] = {"state_dict": codec.encode(obj.state_dict(), f"{key}.state_dict()")}
+            continue
         spec = _spec_of(obj)
         if spec is None:
             if key == "strategy":
                 continue
             raise CheckpointError(
-                f"strategy plugin {type(obj).__name__} has no registered checkpoint state "
-                "(fer_avalanche.strategies.state.register_state)"
+                f"strategy plugin {type(obj).__name__} declares no checkpoint state: give it "
+                "state_dict() / load_state_dict(state) (return {} if it carries nothing between "
+                "experiences), or register an adapter (fer_avalanche.strategies.state.register_state)"
             )
-        parts[key] = {path: codec.encode(_get_path(obj, path), f"{key}.{path}") for path in spec.attrs}
+        parts[key] = {
+            "attrs": {path: codec.encode(_get_path(obj, path), f"{key}.{path}") for path in spec.attrs}
+        }
     return {
         "version": STATE_VERSION,
         "model": codec.module_state(strategy.model),
@@ -444,11 +462,16 @@ def strategy_state(strategy: Any, datasets: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def _checkpointed(key: str, obj: Any) -> bool:
+    return (key != "strategy" and has_state_protocol(obj)) or _spec_of(obj) is not None
+
+
 def load_strategy_state(strategy: Any, state: dict[str, Any], datasets: Sequence[Any]) -> None:
     """Restore :func:`strategy_state` into a freshly built strategy of the same name and settings.
 
-    Build it as the original was built (``make_strategy`` and, for regularisers, ``warm_start``), then
-    call this before its next ``train``.
+    Build it as the original was built (``make_strategy(..., source=source_experience)``, which
+    warm-starts it, or the older ``make_strategy`` + ``warm_start``), then call this before its next
+    ``train``.
 
     Raises:
         CheckpointError: the state was saved by another strategy, model or version.
@@ -459,7 +482,7 @@ def load_strategy_state(strategy: Any, state: dict[str, Any], datasets: Sequence
             f"expected {STATE_VERSION}"
         )
     saved_keys = set(state["parts"])
-    keys = {key for key, obj in _parts(strategy) if _spec_of(obj) is not None}
+    keys = {key for key, obj in _parts(strategy) if _checkpointed(key, obj)}
     if saved_keys != keys:
         raise CheckpointError(
             f"strategy checkpoint was saved with parts {sorted(saved_keys)}, this strategy has {sorted(keys)}"
@@ -469,12 +492,16 @@ def load_strategy_state(strategy: Any, state: dict[str, Any], datasets: Sequence
     _load_optimizer_state(strategy, state["optimizer"])
     hooks = []
     for key, obj in _parts(strategy):
-        spec = _spec_of(obj)
-        if spec is None:
+        node = state["parts"].get(key)
+        if node is None:
             continue
-        for path, node in state["parts"][key].items():
-            _set_path(obj, path, codec.decode(node))
-        if spec.after_load is not None:
+        if "state_dict" in node:
+            obj.load_state_dict(codec.decode(node["state_dict"]))
+            continue
+        for path, value in node["attrs"].items():
+            _set_path(obj, path, codec.decode(value))
+        spec = _spec_of(obj)
+        if spec is not None and spec.after_load is not None:
             hooks.append((spec.after_load, obj))
     for hook, obj in hooks:
         hook(obj, strategy)
@@ -506,15 +533,12 @@ _CLOCK_ATTRS = (
     "total_iterations",
 )
 
+# Adapters for Avalanche's classes (every plugin of this package declares state_dict/load_state_dict).
 register_state(FastDataMixin, ["data_generator"])
 register_state(DER, ["storage_policy"])
 register_state(Clock, _CLOCK_ATTRS)
 register_state(EvaluationPlugin, [])  # evaluation results are recorded by the runner
 register_state(PeriodicEval, ["_is_eval_updated"])
-register_state(FreezePlugin, [])  # re-freezes the (restored) model on the next experience
-register_state(ResetModelPlugin, ["resets", "_pending_optimizer_reset"])
-register_state(BatchAugmentPlugin, ["seed", "generator", "_pending_state"])
-register_state(SourceRehearsalPlugin, ["max_size", "seed", "datasets", "indices", "_orders"])
 register_state(LwFPlugin, ["lwf.prev_model", "lwf.expcount", "lwf.prev_classes_by_task"])
 register_state(EWCPlugin, ["saved_params", "importances"])
 register_state(MASPlugin, ["importance", "params"])

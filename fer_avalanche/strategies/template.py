@@ -12,10 +12,21 @@
   returned as float32 so losses and penalties are computed in full precision;
 - ``compile=True`` (off by default) compiles the model in place with ``torch.compile`` (see
   :func:`compile_in_place`; measured in the README's Performance section);
+- after every ``train`` the strategy exposes what it was given and what validation saw:
+  ``fer_budget`` / ``fer_budgets`` (from :class:`~fer_avalanche.strategies.plugins.BudgetPlugin`),
+  ``fer_curve`` and ``fer_selected_epoch`` (from
+  :class:`~fer_avalanche.strategies.plugins.ValidationPlugin`); a strategy without those plugins reports
+  zeros, ``[]`` and ``None``;
+- ``train`` warns (:class:`~fer_avalanche.strategies.warm_start.NotWarmStartedWarning`) when a
+  strategy that needs the source reaches its first experience without a warm start;
 - the model uses ``channels_last`` on CUDA and on CPUs with oneDNN (x86, most ARM builds): there
   oneDNN's convolutions, BatchNorm and max-pooling run natively in that layout; measured on a 2-core
   Xeon, a width-16 FERNet trains about 1.3x and evaluates about 1.6x faster than in NCHW
   (``benchmarks/bench_training.py``, ``bench_eval.py``). Results are the same up to float rounding.
+  Not on CPU for models with a strided 1x1 convolution over fewer than 16 channels (a ResNet-18
+  shortcut at ``width < 16``): torch 2.14.1's oneDNN backward of such a layer in ``channels_last``
+  corrupts the heap and kills the process on batch sizes other than the first (reproduced with a
+  single ``Conv2d(8, 16, 1, stride=2)``, batches 16 then 5); those models stay NCHW on CPU.
 
 Example:
     >>> from avalanche.training import LwF
@@ -35,6 +46,9 @@ import torch
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import DeviceBatchLoader, gather_tensors
+from fer_avalanche.strategies.plugins.budget import ZERO_BUDGET, BudgetPlugin
+from fer_avalanche.strategies.plugins.validation import ValidationPlugin
+from fer_avalanche.strategies.warm_start import check_warm_started
 from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
@@ -130,6 +144,17 @@ def check_compile_backend(device: torch.device) -> None:
         ) from None
 
 
+def _has_unsafe_cpu_conv(model: torch.nn.Module) -> bool:
+    """A strided 1x1 ``Conv2d`` over < 16 channels: crashes oneDNN's channels_last backward on CPU."""
+    return any(
+        isinstance(m, torch.nn.Conv2d)
+        and m.kernel_size == (1, 1)
+        and m.stride != (1, 1)
+        and m.in_channels < 16
+        for m in model.modules()
+    )
+
+
 class FastDataMixin:
     """Device-resident batches, seeded shuffling and mixed precision for an Avalanche template.
 
@@ -137,8 +162,9 @@ class FastDataMixin:
         amp: bf16 autocast for the forward pass; ``None`` = on when the device is CUDA.
         fast_data: use :class:`DeviceBatchLoader` when possible (``True``).
         data_seed: seed of the shuffling generator.
-        channels_last: ``None`` = on for CUDA, and for CPU when oneDNN (mkldnn) is available, except
-            with plugins that need NCHW gradients (Avalanche's A-GEM and GSS-greedy).
+        channels_last: ``None`` = on for CUDA, and for CPU when oneDNN (mkldnn) is available (and the
+            model has no layer that crashes it there, see the module docstring), except with plugins
+            that need NCHW gradients (Avalanche's A-GEM and GSS-greedy).
         compile: compile the model in place with ``nn.Module.compile()`` (``torch.compile``, inductor;
             see :func:`compile_in_place`). Off by default: on 2 threads of a Xeon (torch 2.14.1) a
             compiled training epoch ran 0.96-1.08x eager at width 16 and 1.23-1.26x at width 8, after
@@ -163,7 +189,8 @@ class FastDataMixin:
         self.fast_data = fast_data
         self.data_generator = torch.Generator().manual_seed(int(data_seed))
         if channels_last is None:
-            channels_last = (cuda or torch.backends.mkldnn.is_available()) and not any(
+            cpu_ok = torch.backends.mkldnn.is_available() and not _has_unsafe_cpu_conv(self.model)  # type: ignore[has-type]
+            channels_last = (cuda or cpu_ok) and not any(
                 isinstance(p, _NCHW_ONLY_PLUGINS)
                 for p in self.plugins  # type: ignore[attr-defined]
             )
@@ -174,6 +201,39 @@ class FastDataMixin:
         if self.compile:
             check_compile_backend(self.device)  # type: ignore[attr-defined]
             compile_in_place(self.model)
+
+    # ----------------------------------------------------------- train
+    def train(self, experiences: Any, eval_streams: Any = None, **kwargs: Any) -> Any:
+        check_warm_started(self)
+        return super().train(experiences, eval_streams, **kwargs)  # type: ignore[misc]
+
+    # ------------------------------------------------------- reporting
+    def _plugin(self, cls: type) -> Any:
+        return next((p for p in self.plugins if isinstance(p, cls)), None)  # type: ignore[attr-defined]
+
+    @property
+    def fer_budget(self) -> dict[str, Any]:
+        """``{"steps", "target_passes", "source_samples", "epochs"}`` of the last training experience."""
+        plugin = self._plugin(BudgetPlugin)
+        return plugin.last if plugin is not None else dict(ZERO_BUDGET)
+
+    @property
+    def fer_budgets(self) -> list[dict[str, Any]]:
+        """:attr:`fer_budget` of every training experience so far, in order."""
+        plugin = self._plugin(BudgetPlugin)
+        return [dict(r) for r in plugin.records] if plugin is not None else []
+
+    @property
+    def fer_curve(self) -> list[dict[str, Any]]:
+        """Validation accuracies during the last training experience: ``[{"epoch", "step", "acc"}]``."""
+        plugin = self._plugin(ValidationPlugin)
+        return [dict(c, acc=dict(c["acc"])) for c in plugin.curve] if plugin is not None else []
+
+    @property
+    def fer_selected_epoch(self) -> int | None:
+        """The epoch whose state ``select="best_val"`` restored (``None`` otherwise)."""
+        plugin = self._plugin(ValidationPlugin)
+        return plugin.selected_epoch if plugin is not None else None
 
     # ------------------------------------------------------------ data
     def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs: Any) -> None:

@@ -9,8 +9,9 @@ import pytest
 import torch
 from _strategy_helpers import baseline_model, build, tiny_benchmark
 
+from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.errors import CheckpointError
-from fer_avalanche.strategies import get_strategy_spec, list_strategies
+from fer_avalanche.strategies import get_strategy_spec, list_strategies, make_strategy
 from fer_avalanche.strategies.state import (
     load_rng_state,
     load_strategy_state,
@@ -42,11 +43,37 @@ def bench() -> Any:
     return tiny_benchmark(tiny_fer, n_source=105, n_targets=(60, 60))
 
 
+@pytest.fixture(scope="module")
+def val_bench() -> Any:
+    from _strategy_helpers import SIZE
+    from conftest import tiny_fer
+
+    datasets = [tiny_fer("src", n=105, size=SIZE)]
+    datasets += [tiny_fer(f"tgt{i}", n=60, seed=i + 1, shift=0.5 * (i + 1), size=SIZE) for i in range(2)]
+    return cross_dataset_benchmark(datasets, with_validation=True)
+
+
 def _datasets(bench: Any) -> list[Any]:
     return [exp.dataset for exp in bench.train_stream]
 
 
-def _fresh(name: str, bench: Any) -> Any:
+def _fresh(name: str, bench: Any, **kwargs: Any) -> Any:
+    """Built the way the runner builds it: ``source=`` the source experience (warm-started here)."""
+    seed_everything(7)
+    settings = {
+        "epochs": 1,
+        "batch_size": 16,
+        "eval_batch_size": 64,
+        "seed": 3,
+        **OPTIONS.get(name, {}),
+        **kwargs,
+    }
+    with quiet_third_party():
+        return make_strategy(name, baseline_model(), source=bench.train_stream[0], **settings)
+
+
+def _fresh_legacy(name: str, bench: Any) -> Any:
+    """The older call: a source dataset, then ``warm_start`` (still supported)."""
     seed_everything(7)
     strategy = build(name, bench, baseline_model(), seed=3, **OPTIONS.get(name, {}))
     with quiet_third_party():
@@ -90,6 +117,88 @@ def test_resumed_strategy_continues_bit_identically(name, bench):
     changed = [k for k in expected if not torch.equal(expected[k], got[k])]
     assert not changed, f"{name}: weights differ after resuming: {changed[:4]}"
     assert resumed.clock.train_exp_counter == original.clock.train_exp_counter
+
+
+def _reports(strategy: Any) -> tuple[Any, ...]:
+    return strategy.fer_budgets, strategy.fer_curve, strategy.fer_selected_epoch
+
+
+def _continues_identically(bench: Any, make: Any) -> tuple[Any, Any]:
+    datasets = _datasets(bench)
+    original = make()
+    _train(original, bench.train_stream[1])
+    state = _roundtrip(strategy_state(original, datasets))
+    saved_reports = _reports(original)
+    _train(original, bench.train_stream[2])
+    torch.manual_seed(12345)
+    resumed = make()
+    load_strategy_state(resumed, state, datasets)
+    assert _reports(resumed) == saved_reports  # budgets, curve and selection of the saved step
+    _train(resumed, bench.train_stream[2])
+    expected, got = _weights(original), _weights(resumed)
+    changed = [k for k in expected if not torch.equal(expected[k], got[k])]
+    assert not changed, f"weights differ after resuming: {changed[:4]}"
+    return original, resumed
+
+
+#: Rehearsal with batch mixing (the mixed loader draws from the strategy's data generator), stratified
+#: buffers, a step budget and validation curves: all carried by the checkpoint.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "fusion-batch": ("fusion", {"mix": "batch", "target_fraction": 0.5, "max_steps": 5}),
+    "replay-batch-stratified": (
+        "replay",
+        {"mix": "batch", "target_fraction": 0.25, "selection": "stratified", "target_passes": 1.5},
+    ),
+    "lwf-validated": ("lwf", {"eval_every": 1}),
+    "ft-fc-best-val": ("ft-fc", {"epochs": 2, "select": "best_val", "patience": 1}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_budget_validation_and_mixed_batches_resume_bit_identically(variant, val_bench):
+    name, options = VARIANTS[variant]
+    if "eval_every" in options or "select" in options:
+        options = {**options, "val_sets": {e.dataset_name: e.dataset for e in val_bench.valid_stream}}
+    original, resumed = _continues_identically(val_bench, lambda: _fresh(name, val_bench, **options))
+    assert resumed.fer_budgets == original.fer_budgets and len(resumed.fer_budgets) == 2
+    assert resumed.fer_curve == original.fer_curve
+    assert resumed.fer_selected_epoch == original.fer_selected_epoch
+
+
+def test_the_older_warm_start_call_resumes_bit_identically(bench):
+    _continues_identically(bench, lambda: _fresh_legacy("ewc", bench))
+
+
+def test_a_plugin_with_state_dict_roundtrips_without_registration(bench):
+    class Tally(SupervisedPlugin):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps = 0
+            self.order = torch.Generator().manual_seed(0)
+            self.classes: dict[int, list[int]] = {}
+
+        def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+            self.steps += 1
+            torch.rand(1, generator=self.order)
+
+        def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+            self.classes[len(self.classes)] = sorted({int(c) for c in strategy.experience.dataset.targets})
+
+        def state_dict(self) -> dict[str, Any]:
+            return {"steps": self.steps, "order": self.order, "classes": self.classes}
+
+        def load_state_dict(self, state: dict[str, Any]) -> None:
+            self.steps, self.order, self.classes = state["steps"], state["order"], state["classes"]
+
+    strategy = build("retrain", bench, plugins=[Tally()])
+    _train(strategy, bench.train_stream[1])
+    state = _roundtrip(strategy_state(strategy, _datasets(bench)))
+    fresh = build("retrain", bench, plugins=[Tally()])
+    load_strategy_state(fresh, state, _datasets(bench))
+    tally = next(p for p in fresh.plugins if isinstance(p, Tally))
+    original = next(p for p in strategy.plugins if isinstance(p, Tally))
+    assert tally.steps == original.steps > 0 and tally.classes == original.classes == {0: list(range(7))}
+    assert torch.equal(tally.order.get_state(), original.order.get_state())
 
 
 @pytest.mark.slow
@@ -145,16 +254,16 @@ def test_state_of_another_version_is_refused(bench):
         load_strategy_state(_fresh("retrain", bench), state, _datasets(bench))
 
 
-def test_unregistered_plugin_is_named(bench):
+def test_plugin_without_declared_state_is_named(bench):
     class Opaque(SupervisedPlugin):
         pass
 
     strategy = build("retrain", bench, plugins=[Opaque()])
-    with pytest.raises(CheckpointError, match="Opaque"):
+    with pytest.raises(CheckpointError, match="Opaque declares no checkpoint state: give it state_dict"):
         strategy_state(strategy, _datasets(bench))
 
 
-def test_registered_plugin_state_roundtrips(bench):
+def test_an_adapter_for_a_foreign_plugin_roundtrips(bench):
     class Counter(SupervisedPlugin):
         def __init__(self) -> None:
             super().__init__()

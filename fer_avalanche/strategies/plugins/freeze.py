@@ -122,6 +122,14 @@ class FreezePlugin(SupervisedPlugin):
         if any(m.training for m in self._frozen):
             self._set_eval()
 
+    # -------------------------------------------------------------------- plugin contract
+    def state_dict(self) -> dict[str, Any]:
+        """Nothing to carry: the (restored) model is re-frozen on the next experience."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to restore (see :meth:`state_dict`)."""
+
     # ---------------------------------------------------------------- helpers
     def _set_eval(self) -> None:
         for module in self._frozen:

@@ -5,6 +5,10 @@ mode, so the teacher's forward passes use batch statistics and dropout and keep 
 teacher's BatchNorm running statistics with new-domain batches. This subclass keeps the teacher in
 ``eval()`` mode with ``requires_grad=False``: the distillation targets are the previous model's real
 predictions. Everything else (loss, ``alpha``/``temperature``, seen-class bookkeeping) is Avalanche's.
+
+Its warm start makes the baseline the teacher before the first target experience (what Avalanche's
+``post_adapt`` would store after training on the source), and the source classes the "previous
+classes" to distil.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.training.plugins import LwFPlugin
 
-__all__ = ["FrozenTeacherLwFPlugin", "freeze_teacher"]
+__all__ = ["FrozenTeacherLwFPlugin", "freeze_teacher", "warm_start_lwf"]
 
 
 def freeze_teacher(plugin: LwFPlugin) -> None:
@@ -27,6 +31,17 @@ def freeze_teacher(plugin: LwFPlugin) -> None:
         teacher.eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
+
+
+def warm_start_lwf(plugin: LwFPlugin, strategy: Any, source_experience: Any) -> None:
+    """Any ``LwFPlugin``: the strategy's current model becomes the frozen teacher for the source."""
+    previous = strategy.experience
+    strategy.experience = source_experience
+    try:
+        plugin.lwf.post_adapt(strategy, source_experience)
+    finally:
+        strategy.experience = previous
+    freeze_teacher(plugin)
 
 
 class FrozenTeacherLwFPlugin(LwFPlugin):
@@ -50,6 +65,29 @@ class FrozenTeacherLwFPlugin(LwFPlugin):
             raise ConfigError(f"LwF temperature must be a number > 0, got {temperature!r}")
         super().__init__(alpha=alpha, temperature=float(temperature))
 
+    warm_start_name = "lwf"
+
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         super().after_training_exp(strategy, **kwargs)
+        freeze_teacher(self)
+
+    # -------------------------------------------------------------------- plugin contract
+    def warm_start(self, strategy: Any, source_experience: Any) -> None:
+        """The current (baseline) model becomes the frozen teacher; the source's classes are distilled."""
+        warm_start_lwf(self, strategy, source_experience)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"prev_model": module or None, "expcount": int, "prev_classes_by_task": {task: set}}``."""
+        lwf = self.lwf
+        return {
+            "prev_model": lwf.prev_model,
+            "expcount": lwf.expcount,
+            "prev_classes_by_task": lwf.prev_classes_by_task,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (the teacher stays frozen)."""
+        self.lwf.prev_model = state["prev_model"]
+        self.lwf.expcount = int(state["expcount"])
+        self.lwf.prev_classes_by_task = state["prev_classes_by_task"]
         freeze_teacher(self)

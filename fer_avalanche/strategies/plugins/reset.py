@@ -82,5 +82,15 @@ class ResetModelPlugin(SupervisedPlugin):
             strategy.optimizer.state = defaultdict(dict)
             self._pending_optimizer_reset = False
 
+    # -------------------------------------------------------------------- plugin contract
+    def state_dict(self) -> dict[str, Any]:
+        """``{"resets": int, "pending_optimizer_reset": bool}``."""
+        return {"resets": self.resets, "pending_optimizer_reset": self._pending_optimizer_reset}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.resets = int(state["resets"])
+        self._pending_optimizer_reset = bool(state["pending_optimizer_reset"])
+
     def __repr__(self) -> str:
         return f"ResetModelPlugin(every_experience={self.every_experience}, seed={self.seed})"
