@@ -91,6 +91,19 @@ class CellInputs:
         seed_everything(stable_seed(self.seed, "train"))  # whatever building the strategy drew
         return strategy, fer_metrics, reporter
 
+    def target_budget(self, strategy: Any, index: int) -> None:
+        """``budget = "steps"`` without ``steps``: this target's ``epochs * batches`` (sequences vary)."""
+        from fer_avalanche.experiment.context import strategy_kwargs
+        from fer_avalanche.strategies.plugins import BudgetPlugin
+
+        adapt, _ = self.ctx.adapt_settings(self.cell.strategy)
+        if adapt["budget"] != "steps" or adapt.get("steps") is not None:
+            return
+        n_target = len(self.benchmark.train_stream[index].dataset)
+        for plugin in strategy.plugins:
+            if isinstance(plugin, BudgetPlugin):
+                plugin.max_steps = strategy_kwargs(adapt, n_target)["max_steps"]
+
     def step(
         self, strategy: Any, fer_metrics: Any, reporter: EpochReporter, index: int, seconds: float
     ) -> StepRecord:
@@ -124,6 +137,7 @@ def _train_target(inputs: CellInputs) -> list[StepRecord]:
     steps = _resume(inputs, lambda saved: load_strategy_state(strategy, saved["strategy"], datasets))
     checkpoint = inputs.checkpoint
     for index in range(len(steps) + 1, len(inputs.cell.targets) + 1):
+        inputs.target_budget(strategy, index)
         start = time.perf_counter()
         with quiet_third_party():
             strategy.train(inputs.benchmark.train_stream[index], eval_streams=[])

@@ -176,12 +176,15 @@ class ExperimentContext:
 
         s = self.scenario
         extra = strategy_kwargs(train, n_target)
-        if val_sets and (extra.get("select") or extra.get("eval_every")):
+        if val_sets:
             extra["val_sets"] = val_sets
-        strategy = make_strategy(
+        else:  # nothing to validate on (an evaluation-only strategy)
+            for key in ("select", "patience", "eval_every"):
+                extra.pop(key, None)
+        return make_strategy(
             name,
             model,
-            source=getattr(source, "dataset", source),
+            source=source,
             lr=train["lr"],
             optimizer=train["optimizer"],
             weight_decay=train["weight_decay"],
@@ -197,10 +200,6 @@ class ExperimentContext:
             **extra,
             **options,
         )
-        warm = getattr(strategy.fer_spec, "warm_start", None)
-        if warm is not None and source is not None and hasattr(source, "dataset"):
-            warm(strategy, source)  # interim: until make_strategy warm-starts by construction
-        return strategy
 
     def adapt_settings(self, strategy: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(adapt settings with the strategy's overrides, its own options)``."""

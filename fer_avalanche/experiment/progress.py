@@ -154,12 +154,3 @@ class RunProgress:
         if self.bar is not None:
             self.bar.close()
 
-
-def _register() -> None:  # interim: until checkpointing dispatches to state_dict()
-    from fer_avalanche.strategies import state
-
-    if hasattr(state, "register_state"):
-        state.register_state(EpochReporter, [])
-
-
-_register()

@@ -30,6 +30,7 @@ import numpy as np
 
 from fer_avalanche.experiment.plan import Cell
 from fer_avalanche.metrics import AccuracyMatrix, EvalResult, memory_integrity, summarize_confusion
+from fer_avalanche.strategies.plugins.budget import ZERO_BUDGET
 
 __all__ = [
     "StepRecord",
@@ -46,8 +47,6 @@ __all__ = [
 
 #: Keys of a results row that depend on timing, not on the experiment (ignored when comparing runs).
 TIMING_KEYS = ("train_time_s",)
-#: The budget of a strategy that does not train.
-ZERO_BUDGET: dict[str, Any] = {"steps": 0, "target_passes": 0.0, "source_samples": 0, "epochs": 0}
 
 Evaluation = dict[str, EvalResult]
 
