@@ -39,10 +39,16 @@ def test_fusion_trains_each_epoch_on_source_plus_target(bench):
 
 
 def test_fusion_grows_with_every_target_in_a_sequence(bench):
+    """Training t1 then t2: t2's epochs run over source + t1 + t2 (t1 joined the rehearsed data)."""
     strategy = build("fusion", bench)
+    sizes = []
+    strategy.plugins.append(Spy("before_training_epoch", lambda s: sizes.append(len(s.adapted_dataset))))
     with quiet_third_party():
         strategy.train(bench.train_stream[1], eval_streams=[])
-    assert len(_rehearsal(strategy)) == sum(len(bench.train_stream[i].dataset) for i in (0, 1))
+        strategy.train(bench.train_stream[2], eval_streams=[])
+    n = [len(bench.train_stream[i].dataset) for i in (0, 1, 2)]
+    assert sizes == [n[0] + n[1], n[0] + n[1] + n[2]]
+    assert len(_rehearsal(strategy)) == sum(n)
 
 
 def test_replay_buffer_has_mem_size_class_balanced_source_samples(bench):
