@@ -34,11 +34,12 @@ def test_paper_scenario_short_run_on_real_fer2013(tmp_path, fer2013_gz):
             "source.max_train=600",
             f"targets=[{{name='jaffe', format='jaffe', root='{jaffe}', face_crop='center', "
             "split={method='fractions', fractions=[0.615, 0.07, 0.315]}}]",
+            "seeds=[0]",
             "model.width=4",
             "train.epochs=1",
             "adapt.epochs=1",
+            "adapt.eval_every=0",
             "strategies.names=['baseline', 'ft-fc', 'fusion']",
-            "strategies.options.fusion.epochs=1",
         ],
     )
     run = run_scenario(
@@ -51,3 +52,7 @@ def test_paper_scenario_short_run_on_real_fer2013(tmp_path, fer2013_gz):
     fer = next(d for d in json.loads((run.run_dir / "datasets.json").read_text()) if d["name"] == "fer2013")
     assert fer["per_split"]["train"] == 600 and fer["per_split"]["test"] in (3573, 3589)
     assert sum(results["baseline"]["confusion"]["fer2013"][0]) > 0
+    fusion = next(r for r in results["rows"] if r["strategy"] == "fusion")
+    ft_fc = next(r for r in results["rows"] if r["strategy"] == "ft-fc")
+    assert fusion["budget"]["steps"] == ft_fc["budget"]["steps"] > 0  # one budget for every strategy
+    assert fusion["budget"]["source_samples"] > 0 == ft_fc["budget"]["source_samples"]
