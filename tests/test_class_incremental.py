@@ -149,7 +149,7 @@ def test_class_incremental_scenario_runs_from_the_cli_and_reports_the_accuracy_m
         R = np.asarray(seq["matrix"], dtype=float)
         assert R.shape == (3, 3) and np.all((R >= 0) & (R <= 1))
         for key in ("forgetting", "bwt", "max_forgetting", "average_accuracy"):
-            assert math.isfinite(seq[key]), (key, seq)
+            assert isinstance(seq[key], float) and math.isfinite(seq[key]), (key, seq)
         assert seq["forgetting"] == pytest.approx(-seq["bwt"])
         assert seq["average_accuracy"] == pytest.approx(R[-1].mean())
         # results.md: the matrix table of this strategy, its cells as the JSON has them (in %)
