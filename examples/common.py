@@ -3,6 +3,8 @@
 Every example adapts the same baseline with one strategy, so the part that differs (a few lines)
 stands alone in each script. By default the data are the embedded synthetic domains (``wild`` as the
 source, ``lab-a`` as the target); ``--source-root``/``--target-root`` switch to real datasets on disk.
+``--quick`` shrinks everything (600 source and 280 target images, width 8, 4 baseline epochs, 2
+adaptation epochs) so a script finishes in seconds: a smoke test, not a result.
 """
 
 from __future__ import annotations
@@ -21,23 +23,57 @@ from fer_avalanche import (
     make_evaluator,
     make_model,
     make_strategy,
+    memory_integrity,
 )
 from fer_avalanche.data.splits import apply_split
 from fer_avalanche.utils import resolve_device, seed_everything
 
+#: Sizes of a normal run and of ``--quick``: synthetic images, CNN width, the baseline's epochs and
+#: batch size, adaptation epochs.
+SIZES: dict[str, dict[str, int]] = {
+    "default": {
+        "source_n": 3000,
+        "target_n": 700,
+        "width": 8,
+        "baseline_epochs": 6,
+        "baseline_batch": 64,
+        "epochs": 8,
+    },
+    "quick": {
+        "source_n": 600,
+        "target_n": 280,
+        "width": 8,
+        "baseline_epochs": 4,
+        "baseline_batch": 32,
+        "epochs": 2,
+    },
+}
 
-def parse_args(doc: str | None) -> argparse.Namespace:
-    """The options every example accepts."""
+
+def parse_args(doc: str | None, epochs: int | None = None) -> argparse.Namespace:
+    """The options every example accepts; ``epochs`` overrides the default adaptation epochs.
+
+    After parsing, the keys of :data:`SIZES` are attributes of the result (``args.source_n``,
+    ``args.width``, ``args.epochs``, ...), from ``--quick`` or the defaults; ``--epochs``/``--width`` win.
+    """
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source-format", default="fer2013", help="format of --source-root (default fer2013)")
     p.add_argument("--source-root", help="real source dataset (default: synthetic 'wild')")
     p.add_argument("--target-format", default="jaffe", help="format of --target-root (default jaffe)")
     p.add_argument("--target-root", help="real target dataset (default: synthetic 'lab-a')")
-    p.add_argument("--epochs", type=int, default=8, help="adaptation epochs")
-    p.add_argument("--width", type=int, default=8, help="CNN width (64 = the paper's size)")
+    p.add_argument("--epochs", type=int, help="adaptation epochs (default 8; --quick: 2)")
+    p.add_argument("--width", type=int, help="CNN width (default 8; 64 = the paper's size)")
+    p.add_argument("--quick", action="store_true", help="tiny data and model: runs in seconds (smoke test)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
-    return p.parse_args()
+    args = p.parse_args()
+    sizes = dict(SIZES["quick" if args.quick else "default"])
+    if epochs is not None and not args.quick:
+        sizes["epochs"] = epochs
+    for key, value in sizes.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    return args
 
 
 @dataclass
@@ -61,11 +97,15 @@ class Example:
         return self.benchmark.train_stream[1]
 
     def strategy(self, name: str, **options: Any) -> Any:
-        """The named strategy over a copy of the baseline, with this example's settings."""
+        """The named strategy over a copy of the baseline, with this example's settings.
+
+        ``source`` is the source's training experience: ``make_strategy`` warm-starts from it (LwF's
+        teacher, EWC's importances, ...) and rehearsal strategies draw their buffer from it.
+        """
         return make_strategy(
             name,
             copy.deepcopy(self.baseline),
-            source=self.source_exp.dataset,
+            source=self.source_exp,
             epochs=self.args.epochs,
             batch_size=32,
             lr=1e-3,
@@ -80,14 +120,13 @@ class Example:
         strategy.eval(self.benchmark.test_stream)
         after = self.fer_metrics.accuracies()
         source, target = self.benchmark.dataset_names
+        mi = memory_integrity(after, self.before, source)
         print(f"\n{title}")
-        print(f"{'dataset':10s} {'baseline':>9s} {'adapted':>9s}")
+        print(f"{'dataset':12s} {'baseline':>9s} {'adapted':>9s}")
         for name in (source, target):
-            print(f"{name:10s} {self.before[name]:9.3f} {after[name]:9.3f}")
-        print(
-            f"memory integrity = {after[source] / self.before[source]:.3f}   "
-            f"target gain = {after[target] - self.before[target]:+.3f}"
-        )
+            print(f"{name:12s} {self.before[name]:9.3f} {after[name]:9.3f}")
+        gain = mi["target_gain"][target]
+        print(f"memory integrity = {mi['memory_integrity']:.3f}   target gain = {gain:+.3f}")
         return after
 
 
@@ -98,7 +137,7 @@ def prepare(args: argparse.Namespace) -> Example:
     if args.source_root:
         source = apply_split(load_dataset(args.source_format, args.source_root), "official")
     else:
-        source = make_domain("wild", n=3000, seed=args.seed)
+        source = make_domain("wild", n=args.source_n, seed=args.seed)
     if args.target_root:
         target = apply_split(
             load_dataset(args.target_format, args.target_root),
@@ -107,12 +146,19 @@ def prepare(args: argparse.Namespace) -> Example:
             seed=args.seed,
         )
     else:
-        target = make_domain("lab-a", n=700, seed=args.seed)
+        target = make_domain("lab-a", n=args.target_n, seed=args.seed)
     benchmark = cross_dataset_benchmark([source, target])
     evaluator, fer_metrics = make_evaluator(source.num_classes, source.label_space.names)
     model = make_model(num_classes=source.num_classes, width=args.width)
     pretrain = make_strategy(
-        "naive", model, epochs=6, batch_size=64, lr=2e-3, device=device, evaluator=evaluator, seed=args.seed
+        "naive",
+        model,
+        epochs=args.baseline_epochs,
+        batch_size=args.baseline_batch,
+        lr=2e-3,
+        device=device,
+        evaluator=evaluator,
+        seed=args.seed,
     )
     print(f"training the baseline on {source.name} ({source.counts()['train']} images) ...")
     pretrain.train(benchmark.train_stream[0], eval_streams=[])

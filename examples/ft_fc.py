@@ -5,6 +5,7 @@ do not change and they are not in the optimizer. The least plastic of the paper'
 the one that keeps most of the source.
 
     python examples/ft_fc.py                 # synthetic wild -> lab-a, about a minute on a CPU
+    python examples/ft_fc.py --quick         # tiny sizes: a few seconds, a smoke test
     python examples/ft_fc.py --source-root ~/data/fer2013.csv --target-root ~/data/jaffe
 """
 

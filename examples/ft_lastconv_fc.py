@@ -3,6 +3,7 @@
 Only `features` is frozen. More capacity for the target than FC alone, more forgetting of the source.
 
     python examples/ft_lastconv_fc.py                 # synthetic wild -> lab-a, about a minute on a CPU
+    python examples/ft_lastconv_fc.py --quick         # tiny sizes: a few seconds, a smoke test
     python examples/ft_lastconv_fc.py --source-root ~/data/fer2013.csv --target-root ~/data/jaffe
 """
 

@@ -3,6 +3,7 @@
 The cheap cousin of fusion: how much source data buys how much memory? Change mem_size below.
 
     python examples/replay.py                 # synthetic wild -> lab-a, about a minute on a CPU
+    python examples/replay.py --quick         # tiny sizes: a few seconds, a smoke test
     python examples/replay.py --source-root ~/data/fer2013.csv --target-root ~/data/jaffe
 """
 

@@ -3,6 +3,7 @@
 The most plastic adaptation from the baseline: the source is forgotten fastest.
 
     python examples/retrain.py                 # synthetic wild -> lab-a, about a minute on a CPU
+    python examples/retrain.py --quick         # tiny sizes: a few seconds, a smoke test
     python examples/retrain.py --source-root ~/data/fer2013.csv --target-root ~/data/jaffe
 """
 

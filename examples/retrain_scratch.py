@@ -4,6 +4,7 @@ The other reading of the paper's "retrain": weights, BatchNorm buffers and optim
 so nothing of the source is kept: the lower bound of memory integrity.
 
     python examples/retrain_scratch.py                 # synthetic wild -> lab-a, about a minute on a CPU
+    python examples/retrain_scratch.py --quick         # tiny sizes: a few seconds, a smoke test
     python examples/retrain_scratch.py --source-root ~/data/fer2013.csv --target-root ~/data/jaffe
 """
 
