@@ -11,7 +11,9 @@ import torch
 
 from fer_avalanche.data.ferdata import FERData
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# One intra-op thread: the test models are tiny, and on a shared 2-core machine two threads per
+# process oversubscribe the cores (measured 25x slower per training step under load).
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

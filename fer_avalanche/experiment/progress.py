@@ -153,4 +153,3 @@ class RunProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
