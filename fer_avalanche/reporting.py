@@ -41,7 +41,7 @@ import numpy as np
 from fer_avalanche.figures import confusion_image, plot_confusion, save_figure
 from fer_avalanche.figures import new_figure as _figure
 from fer_avalanche.io import atomic_write_text, write_json
-from fer_avalanche.stats import ROW_METRICS, ResultsError, add_intervals
+from fer_avalanche.stats import ROW_METRICS, ResultsError, _num, add_intervals
 
 __all__ = [
     "ReportError",
@@ -102,14 +102,6 @@ class ReportError(ResultsError):
 
 
 # --------------------------------------------------------------------------- small helpers
-def _num(v: Any) -> float:
-    """A float, NaN for None / non-numbers."""
-    if v is None or isinstance(v, bool):
-        return math.nan
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _jsonable(obj: Any) -> Any:
