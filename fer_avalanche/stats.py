@@ -451,7 +451,7 @@ def _mark_pareto(
         reference = [(base_acc, 1.0)] if base_acc is not None and target != results.get("source") else []
         points = [(_num(e["target_acc"]), _num(e["memory_integrity"])) for e in entries]
         for e, on in zip(entries, pareto_front(points, reference), strict=True):
-            e["pareto"] = on
+            e["pareto"] = on and e["strategy"] != "baseline"  # the reference point, not a strategy
 
 
 # --------------------------------------------------------------------------- compare

@@ -272,11 +272,12 @@ def test_summary_marks_the_front_per_target_with_the_baseline_competing() -> Non
         ("lwf", "a"): row(60, "a", 50),  # (0.75, 0.5): dominated by ft-fc
         ("bad", "a"): row(79, "a", 30),  # (0.9875, 0.3): no strategy beats its MI; only the baseline does
         ("lwf", "b"): row(60, "b", 50),  # alone on target b
+        ("baseline", "b"): base,  # the not-adapted row: the reference point, never marked itself
     }
     out = add_intervals(one_unit(rows, base), n_boot=50)
     front = {(e["strategy"], e["target"]): e["pareto"] for e in out["summary"]}
     assert front == {("fusion", "a"): True, ("ft-fc", "a"): True, ("lwf", "a"): False, ("bad", "a"): False,
-                     ("lwf", "b"): True}  # fmt: skip
+                     ("lwf", "b"): True, ("baseline", "b"): False}  # fmt: skip
 
 
 # ---------------------------------------------------------------- compare
