@@ -10,10 +10,11 @@ instant and Avalanche is loaded only when needed)::
 
     load_dataset, make_domain, FERData        files or synthetic domains -> tensors in memory
     cross_dataset_benchmark, class_incremental_benchmark     -> Avalanche benchmarks
-    make_model                                 the paper-style CNN
+    make_model, list_architectures             architectures by name (fernet, paper, resnet18)
     make_strategy, list_strategies             named strategies (ft-fc, fusion, replay, lwf, ...)
     make_evaluator, memory_integrity           metrics on the training device
     Scenario, load_scenario, run_scenario      the whole protocol, written to a run directory
+    add_intervals, compare                     95% intervals, paired comparison of two strategies
 
 Example:
     >>> from fer_avalanche import Scenario, run_scenario
@@ -49,6 +50,7 @@ _EXPORTS = {
     "as_avalanche_dataset": "fer_avalanche.benchmarks",
     "make_model": "fer_avalanche.models",
     "FERNet": "fer_avalanche.models",
+    "list_architectures": "fer_avalanche.models",
     "make_strategy": "fer_avalanche.strategies.registry",
     "list_strategies": "fer_avalanche.strategies.registry",
     "register_strategy": "fer_avalanche.strategies.registry",
@@ -56,6 +58,9 @@ _EXPORTS = {
     "memory_integrity": "fer_avalanche.metrics",
     "Scenario": "fer_avalanche.config",
     "load_scenario": "fer_avalanche.config",
+    "bundled_scenarios": "fer_avalanche.config",
+    "add_intervals": "fer_avalanche.stats",
+    "compare": "fer_avalanche.stats",
     "run_scenario": "fer_avalanche.experiment",
     "RunResult": "fer_avalanche.experiment",
     "plan_cells": "fer_avalanche.experiment",
