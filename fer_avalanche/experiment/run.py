@@ -210,48 +210,50 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _cell_calls(run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord], echo: Any) -> list[Any]:
+    """One ``cell_task`` call per unfinished cell (a seed's baseline is sent to the workers once)."""
+    shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
+    calls = []
+    for cell in todo:
+        checkpoint = str(run.store.checkpoint_path(cell)) if run.executor.shared_filesystem else None
+        args = (
+            *run.common,
+            cell.to_dict(),
+            run.keys[cell],
+            shared[cell.seed],
+            checkpoint,
+            run.executor.threads,
+        )
+        calls.append((cell_task, args, {"echo": echo}))
+    return calls
+
+
 def _execute(
     run: _Run, progress: bool, tensorboard: bool, on_cell_done: Callable[[dict[str, Any]], None] | None
 ) -> dict[str, Any]:
     from fer_avalanche.experiment import tensorboard as tb
 
-    keys = run.keys
     done: dict[Cell, CellRecord] = {}
     for cell in run.cells:
-        raw = run.store.read_cell(cell, keys[cell])
+        raw = run.store.read_cell(cell, run.keys[cell])
         if raw is not None:
             done[cell] = CellRecord.from_dict(raw)
     bar = RunProgress(len(run.cells), len(done), run.scenario.name, quiet=not progress)
     try:
         baselines = run.baselines(bar)
-        if tensorboard:
-            for record in baselines.values():
-                tb.write_baseline_events(run.store.run_dir, record)
+        for record in baselines.values() if tensorboard else ():
+            tb.write_baseline_events(run.store.run_dir, record)
         todo = [c for c in run.cells if c not in done]
-        shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
-        echo = bar.echo if run.executor.in_process else None
-        calls = []
-        for cell in todo:
-            checkpoint = str(run.store.checkpoint_path(cell)) if run.executor.shared_filesystem else None
-            args = (
-                *run.common,
-                cell.to_dict(),
-                keys[cell],
-                shared[cell.seed],
-                checkpoint,
-                run.executor.threads,
-            )
-            calls.append((cell_task, args, {"echo": echo}))
         if todo:
             bar.running(todo[0].label)
+        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None)
         for index, result in run.executor.run(calls):
             cell = todo[index]
-            record = CellRecord.from_dict(raise_if_error(result))
+            record = done[cell] = CellRecord.from_dict(raise_if_error(result))
             run.store.write_cell(cell, record.to_dict())
             rows = rows_of(record, baselines[cell.seed], run.ctx.source_name)
             if tensorboard:
                 tb.write_cell_events(run.store.run_dir, record, rows, run.ctx.label_names)
-            done[cell] = record
             bar.finished(cell.label, f"MI={rows[-1]['memory_integrity']:.3f}")
             if on_cell_done:
                 on_cell_done(rows[-1])
@@ -259,15 +261,8 @@ def _execute(
         bar.close()
     s = run.scenario
     names = list(dict.fromkeys([run.ctx.source_name, *(t for c in run.cells for t in c.targets)]))
-    return results_dict(
-        s.mode,
-        s.name,
-        names,
-        run.ctx.label_names,
-        s.seeds,
-        list(baselines.values()),
-        [done[c] for c in run.cells],
-    )
+    cells = [done[c] for c in run.cells]
+    return results_dict(s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells)
 
 
 def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:
