@@ -178,3 +178,43 @@ def test_two_seeds_train_two_baselines_and_aggregate_over_them(tmp_path):
     assert summary["acc"]["wild"] == pytest.approx(sum(per_seed) / 2)
     table = (tmp_path / "run" / "results.md").read_text()
     assert "## Per seed and fold" in table and "seeds: 0, 1" in table
+
+
+def test_progress_in_a_log_is_one_plain_line_per_epoch_and_per_cell(tmp_path, capsys):
+    scenario = tiny(
+        "strategies.names=['ft-fc', 'fusion']",
+        "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]",
+    )
+    run_scenario(
+        scenario,
+        out=tmp_path / "run",
+        device="cpu",
+        cache_dir=tmp_path / "c",
+        progress=True,
+        tensorboard=False,
+    )
+    err = capsys.readouterr().err  # not a terminal: no bars
+    lines = err.splitlines()
+    assert "\r" not in err and "it/s" not in err and "100%" not in err
+    assert [line for line in lines if line.startswith("cell ")] == [
+        line for line in lines if line.startswith("cell ") and " done: " in line
+    ]
+    assert sum(line.startswith("cell ") for line in lines) == 2
+    assert any(line.startswith("[ft-fc -> lab-a (seed 0)] epoch 1/") and "loss" in line for line in lines)
+    assert any(line.startswith("[baseline (seed 0)] epoch 1/1") for line in lines)
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    scenario = tiny(
+        "strategies.names=['ft-fc']", "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]"
+    )
+    run_scenario(
+        scenario,
+        out=tmp_path / "run",
+        device="cpu",
+        cache_dir=tmp_path / "c",
+        progress=False,
+        tensorboard=False,
+    )
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
