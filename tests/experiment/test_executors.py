@@ -152,3 +152,18 @@ def test_resume_after_the_client_was_killed_skips_finished_cells(serial, tmp_pat
         p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json") if p.name in finished
     } == finished
     assert _rows(json.loads((out / "results.json").read_text())) == _rows(serial.results)
+
+
+def test_overwrite_with_changed_settings_under_the_local_executor_recomputes_every_cell(serial, tmp_path):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(serial.run_dir, out)  # a finished run with adapt.epochs = 1
+    changed = tiny(NAMES, "adapt.epochs=2")
+    kwargs = dict(device="cpu", threads=1, tensorboard=False)
+    again = run_scenario(
+        changed, out=out, cache_dir=tmp_path / "c", overwrite=True, executor="local", workers=2, **kwargs
+    )
+    fresh = run_scenario(changed, out=tmp_path / "fresh", cache_dir=tmp_path / "c2", **kwargs)
+    assert _rows(again.results) == _rows(fresh.results)
+    assert _rows(again.results) != _rows(serial.results)

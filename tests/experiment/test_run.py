@@ -218,3 +218,24 @@ def test_quiet_prints_nothing(tmp_path, capsys):
     )
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_all_folds_of_a_kfold_target_run_as_cells_and_aggregate(tmp_path):
+    scenario = tiny(
+        "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=210, "
+        "split={method='kfold', k=3, folds='all'}}]",
+        "strategies.names=['ft-fc']",
+    )
+    run = run_scenario(
+        scenario, out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "c", tensorboard=False
+    )
+    assert sorted(r["fold"] for r in run.results["rows"]) == [0, 1, 2]
+    assert sorted(p.name for p in (tmp_path / "run" / "cells").iterdir()) == [
+        f"ft-fc__lab-a__s0__f{k}.json" for k in range(3)
+    ]
+    # every fold tests other subjects: the test sets differ, and one baseline evaluation per fold
+    assert len({b["labels"]["lab-a"] for b in run.results["baselines"] if b["fold"] is not None}) >= 2
+    (summary,) = run.results["summary"]
+    assert summary["n_units"] == 3
+    folds = [r["acc"]["lab-a"] for r in run.results["rows"]]
+    assert summary["target_acc"] == pytest.approx(sum(folds) / 3)
