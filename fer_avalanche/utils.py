@@ -7,13 +7,14 @@ import os
 import random
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
 
 from fer_avalanche.errors import ConfigError
 
-__all__ = ["quiet_third_party", "resolve_device", "seed_everything", "KNOWN_NOISE"]
+__all__ = ["on_experience", "quiet_third_party", "resolve_device", "seed_everything", "KNOWN_NOISE"]
 
 
 #: Third-party warnings known to be noise for our use: ``(category, message regex, module regex)``; the
@@ -43,6 +44,28 @@ def quiet_third_party() -> Iterator[None]:
         for category, message, module in KNOWN_NOISE:
             warnings.filterwarnings("ignore", message=message, category=category, module=module)
         yield
+
+
+@contextlib.contextmanager
+def on_experience(strategy: Any, experience: Any) -> Iterator[None]:
+    """Set ``strategy.experience`` for the duration of a block, as Avalanche's hooks expect (used to run a
+    plugin's after-training update on the source before the first target); restored afterwards.
+
+    Example:
+        >>> class S: experience = "target"
+        >>> s = S()
+        >>> with on_experience(s, "source"):
+        ...     s.experience
+        'source'
+        >>> s.experience
+        'target'
+    """
+    previous = strategy.experience
+    strategy.experience = experience
+    try:
+        yield
+    finally:
+        strategy.experience = previous
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

@@ -1,14 +1,13 @@
 """The example scripts stay in step with the API: they compile, name registered strategies, and run.
 
-The slow test runs every script with ``--quick --device cpu`` in a subprocess (the worktree's package
-first on ``PYTHONPATH``, one CPU thread) and reads what it printed: the before/after table and the
-memory integrity line.
+The slow tests run every script with ``--quick --device cpu`` as ``__main__`` in the test process (one
+CPU thread, see conftest) and read what it printed: the before/after table and the memory integrity
+line.
 """
 
 import math
-import os
 import re
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -39,21 +38,15 @@ def test_one_example_per_strategy_and_each_names_a_registered_strategy():
     assert "class_incremental.py" in {p.name for p in SCRIPTS}
 
 
-def run_quick(path: Path, tmp_path: Path) -> str:
-    """Run one example with ``--quick --device cpu``; its stdout (the test fails on a non-zero exit)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, str(path), "--quick", "--device", "cpu"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,  # a hang guard, not a timing assertion
-    )
-    assert proc.returncode == 0, (
-        f"{path.name} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr[-3000:]}"
-    )
-    return proc.stdout
+def run_quick(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
+    """Run one example with ``--quick --device cpu`` as ``__main__`` in this process (its imports are
+    paid once for all examples) from ``tmp_path``; what it printed."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(path.parent))  # the scripts import examples/common.py
+    monkeypatch.setattr(sys, "argv", [str(path), "--quick", "--device", "cpu"])
+    capsys.readouterr()
+    runpy.run_path(str(path), run_name="__main__")
+    return capsys.readouterr().out
 
 
 def memory_integrities(out: str) -> dict[str | None, float]:
@@ -65,8 +58,10 @@ def memory_integrities(out: str) -> dict[str | None, float]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CROSS_DATASET, ids=lambda p: p.name)
-def test_cross_dataset_example_runs_and_prints_its_table_and_memory_integrity(path, tmp_path):
-    out = run_quick(path, tmp_path)
+def test_cross_dataset_example_runs_and_prints_its_table_and_memory_integrity(
+    path, tmp_path, monkeypatch, capsys
+):
+    out = run_quick(path, tmp_path, monkeypatch, capsys)
     assert re.search(r"^dataset\s+baseline\s+adapted$", out, re.MULTILINE), out
     table = {
         m.group(1): (float(m.group(2)), float(m.group(3)))
@@ -82,8 +77,10 @@ def test_cross_dataset_example_runs_and_prints_its_table_and_memory_integrity(pa
 
 
 @pytest.mark.slow
-def test_class_incremental_example_shows_replay_keeping_more_of_the_first_experience(tmp_path):
-    out = run_quick(REPO / "examples" / "class_incremental.py", tmp_path)
+def test_class_incremental_example_shows_replay_keeping_more_of_the_first_experience(
+    tmp_path, monkeypatch, capsys
+):
+    out = run_quick(REPO / "examples" / "class_incremental.py", tmp_path, monkeypatch, capsys)
     mi = memory_integrities(out)
     assert set(mi) == {"naive", "replay"}, out
     assert all(math.isfinite(v) and v >= 0 for v in mi.values()), out

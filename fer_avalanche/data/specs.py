@@ -30,7 +30,7 @@ from fer_avalanche.labels import get_label_space
 if TYPE_CHECKING:
     from fer_avalanche.config import DatasetSpec, Scenario
 
-__all__ = ["load_dataset_spec", "load_scenario_datasets", "load_raw"]
+__all__ = ["load_dataset_spec", "load_scenario_datasets", "load_scenario_spec", "load_raw"]
 
 
 def load_raw(spec: DatasetSpec, *, label_space: str, image_size: int, cache_dir: Path | None) -> FERData:
@@ -96,15 +96,20 @@ def load_dataset_spec(
 def load_scenario_datasets(
     scenario: Scenario, cache_dir: Path | None, run_seed: int = 0, fold: int | None = None
 ) -> list[FERData]:
-    """Every dataset of ``scenario`` (source first), loaded with :func:`load_dataset_spec`."""
-    return [
-        load_dataset_spec(
-            spec,
-            label_space=scenario.label_space,
-            image_size=scenario.image_size,
-            cache_dir=cache_dir,
-            run_seed=run_seed,
-            fold=fold,
-        )
-        for spec in scenario.datasets
-    ]
+    """Every dataset of ``scenario`` (source first), loaded with :func:`load_scenario_spec`."""
+    return [load_scenario_spec(spec, scenario, cache_dir, run_seed, fold) for spec in scenario.datasets]
+
+
+def load_scenario_spec(
+    spec: DatasetSpec, scenario: Scenario, cache_dir: Path | None, run_seed: int = 0, fold: int | None = None
+) -> FERData:
+    """One dataset of ``scenario`` with the scenario's label space and image size (see
+    :func:`load_dataset_spec` for ``run_seed`` and ``fold``)."""
+    return load_dataset_spec(
+        spec,
+        label_space=scenario.label_space,
+        image_size=scenario.image_size,
+        cache_dir=cache_dir,
+        run_seed=run_seed,
+        fold=fold,
+    )

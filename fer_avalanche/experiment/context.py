@@ -23,6 +23,7 @@ import torch
 from fer_avalanche.config import DatasetSpec, Scenario
 from fer_avalanche.data.cache import default_cache_dir
 from fer_avalanche.data.ferdata import FERData
+from fer_avalanche.data.specs import load_scenario_spec
 from fer_avalanche.experiment.keys import baseline_key, strategy_settings
 from fer_avalanche.models import FERModel, make_model
 from fer_avalanche.utils import resolve_device
@@ -107,7 +108,7 @@ class ExperimentContext:
         fold_key = fold if getattr(spec.split, "folds", None) == "all" else None
         key = (name, seed_key, fold_key)
         if key not in self._data:
-            self._data[key] = _load_spec(spec, self.scenario, self.cache_dir, seed, fold_key)
+            self._data[key] = load_scenario_spec(spec, self.scenario, self.cache_dir, seed, fold_key)
         return self._data[key]
 
     def _class_group(self, name: str, seed: int) -> FERData:
@@ -116,7 +117,7 @@ class ExperimentContext:
         key = (name, seed, None)
         if key not in self._data:
             spec = self.scenario.source
-            source = _load_spec(spec, self.scenario, self.cache_dir, seed, None)
+            source = load_scenario_spec(spec, self.scenario, self.cache_dir, seed, None)
             for part in split_by_classes(source, self.scenario.classes_per_exp):
                 self._data[(part.name, seed, None)] = part
         return self._data[key]
@@ -207,19 +208,3 @@ class ExperimentContext:
 
     def train_settings(self) -> dict[str, Any]:
         return dataclasses.asdict(self.scenario.train)
-
-
-def _load_spec(
-    spec: DatasetSpec, scenario: Scenario, cache_dir: Path, seed: int, fold: int | None
-) -> FERData:
-    """Load one dataset spec (the data package's loader; resolves ``seed = "run"`` and the fold)."""
-    from fer_avalanche.data.specs import load_dataset_spec
-
-    return load_dataset_spec(
-        spec,
-        label_space=scenario.label_space,
-        image_size=scenario.image_size,
-        cache_dir=cache_dir,
-        run_seed=seed,
-        fold=fold,
-    )

@@ -119,6 +119,9 @@ class DaskExecutor(Executor):
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # the scheduler always serves its health routes over HTTP: on a free port of
+                # 127.0.0.1, not on 8787 (taken by another cluster, it warns and moves), no dashboard
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)

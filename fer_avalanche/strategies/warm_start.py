@@ -60,7 +60,7 @@ from fer_avalanche.strategies.plugins.gdumb import warm_start_gdumb
 from fer_avalanche.strategies.plugins.lwf import warm_start_lwf
 from fer_avalanche.strategies.plugins.mas import gradient_importance, mas_importance
 from fer_avalanche.strategies.plugins.si import warm_start_si
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import (
@@ -121,13 +121,8 @@ def _warm_agem(plugin: AGEMPlugin, strategy: Any, experience: Any) -> None:
 
 
 def _warm_der(der: DER, strategy: Any, experience: Any) -> None:
-    previous = strategy.experience
-    strategy.experience = experience
-    try:
-        with torch.no_grad():
-            der.storage_policy.update(strategy)
-    finally:
-        strategy.experience = previous
+    with on_experience(strategy, experience), torch.no_grad():
+        der.storage_policy.update(strategy)
 
 
 #: ``(class, name, warm(obj, strategy, source_experience))`` for Avalanche's plugins and strategies,

@@ -167,3 +167,26 @@ def test_overwrite_with_changed_settings_under_the_local_executor_recomputes_eve
     fresh = run_scenario(changed, out=tmp_path / "fresh", cache_dir=tmp_path / "c2", **kwargs)
     assert _rows(again.results) == _rows(fresh.results)
     assert _rows(again.results) != _rows(serial.results)
+
+
+def test_a_local_cluster_listens_on_127_0_0_1_only_and_leaves_port_8787_alone(recwarn):
+    import socket
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))  # another cluster's dashboard, say
+        taken.listen()
+    except OSError:
+        pass  # already taken by something else: the same situation
+    try:
+        with make_executor("local", workers=1) as executor:
+            listening = [
+                c.laddr
+                for c in psutil.Process().net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN
+            ]
+    finally:
+        taken.close()
+    assert executor.cluster.scheduler.address.startswith("tcp://127.0.0.1:")
+    assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
+    assert [str(w.message) for w in recwarn if "already in use" in str(w.message)] == []

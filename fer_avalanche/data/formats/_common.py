@@ -172,6 +172,22 @@ class LoadSettings:
         """The resolved face crop (``none`` when a loader did not resolve it)."""
         return self.face_crop if self.face_crop in FACE_CROPS[:3] else "none"
 
+    def frame(
+        self, grey: np.ndarray, detector: FaceDetector | None, box: tuple[int, int, int, int] | None = None
+    ) -> tuple[np.ndarray | None, str]:
+        """Frame one decoded grey image with these settings (see
+        :func:`~fer_avalanche.data.imageio.frame_face`): the square output image, or ``None`` when
+        ``detect_fallback="skip"`` dropped it, and how it was framed."""
+        return frame_face(
+            grey,
+            self.image_size,
+            self.crop,
+            box=box,
+            margin=self.face_margin,
+            fallback=self.detect_fallback,
+            detector=detector,
+        )
+
     def detector(self) -> FaceDetector | None:
         """The face detector when ``detect`` is on (create it in the main thread), else ``None``."""
         return FaceDetector() if self.crop == "detect" else None
@@ -293,7 +309,8 @@ def detection_facts(hows: Mapping[str, int], settings: LoadSettings) -> dict[str
     }
 
 
-def _workers() -> int:
+def decode_workers() -> int:
+    """Threads for decoding and framing images (I/O and OpenCV release the GIL)."""
     return min(8, (os.cpu_count() or 1) * 2)
 
 
@@ -311,18 +328,8 @@ def frame_images(
     if settings.crop == "none" and h == w == settings.image_size:
         return images, np.ones(n, dtype=bool), Counter({"frame": n})
 
-    def one(img: np.ndarray) -> tuple[np.ndarray | None, str]:
-        return frame_face(
-            img,
-            settings.image_size,
-            settings.crop,
-            margin=settings.face_margin,
-            fallback=settings.detect_fallback,
-            detector=detector,
-        )
-
-    with ThreadPoolExecutor(_workers()) as pool:
-        results = list(pool.map(one, images))
+    with ThreadPoolExecutor(decode_workers()) as pool:
+        results = list(pool.map(lambda img: settings.frame(img, detector), images))
     keep = np.array([image is not None for image, _ in results], dtype=bool)
     hows = Counter(how for _, how in results)
     framed = [image for image, _ in results if image is not None]
@@ -352,15 +359,7 @@ def _decode(sample: Sample, settings: LoadSettings, detector: FaceDetector | Non
         grey = read_grey(sample.path)
     except DatasetError as exc:
         return exc
-    image, how = frame_face(
-        grey,
-        settings.image_size,
-        settings.crop,
-        box=sample.box,
-        margin=settings.face_margin,
-        fallback=settings.detect_fallback,
-        detector=detector,
-    )
+    image, how = settings.frame(grey, detector, box=sample.box)
     return image, how, grey.shape
 
 
@@ -450,7 +449,7 @@ def build_from_samples(
     detector = settings.detector()  # OpenCV imported and the cascade loaded here, before the pool
 
     def build() -> FERData:
-        with ThreadPoolExecutor(_workers()) as pool:
+        with ThreadPoolExecutor(decode_workers()) as pool:
             decoded = list(pool.map(lambda item: _decode(item[0], settings, detector), kept))
         images, labels, subjects, splits, groups = [], [], [], [], []
         corrupt = Counter(dropped)

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +63,7 @@ from fer_avalanche.data.formats._common import (
     NO_FACE,
     SETTING_NAMES,
     LoadSettings,
+    decode_workers,
     describe_folder,
     detection_facts,
     frame_images,
@@ -72,7 +72,7 @@ from fer_avalanche.data.formats._common import (
     warn_skipped,
 )
 from fer_avalanche.data.formats.fer2013 import find_fer2013_csv, read_fer2013_table
-from fer_avalanche.data.imageio import FaceDetector, frame_face, read_grey
+from fer_avalanche.data.imageio import FaceDetector, read_grey
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError
 from fer_avalanche.labels import LabelSpace
@@ -436,17 +436,10 @@ def _folder_images(
             grey = read_grey(plan.refs[i])
         except DatasetError as exc:
             return exc
-        image, how = frame_face(
-            grey,
-            settings.image_size,
-            settings.crop,
-            margin=settings.face_margin,
-            fallback=settings.detect_fallback,
-            detector=detector,
-        )
+        image, how = settings.frame(grey, detector)
         return image, how, grey.shape
 
-    with ThreadPoolExecutor(min(8, (os.cpu_count() or 1) * 2)) as pool:
+    with ThreadPoolExecutor(decode_workers()) as pool:
         results = list(pool.map(decode, keep.tolist()))
     images, ok = [], np.ones(len(keep), dtype=bool)
     sizes: Counter[tuple[int, int]] = Counter()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import GDumbPlugin as _AvalancheGDumb
@@ -59,9 +59,5 @@ class GDumbPlugin(_AvalancheGDumb):
 
 def warm_start_gdumb(plugin: _AvalancheGDumb, strategy: Any, source_experience: Any) -> None:
     """Any ``GDumbPlugin``: its memory as it would be after training on ``source_experience``."""
-    previous = strategy.experience
-    strategy.experience = source_experience
-    try:
+    with on_experience(strategy, source_experience):
         plugin.storage_policy.post_adapt(strategy, source_experience)
-    finally:
-        strategy.experience = previous

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import LwFPlugin
@@ -35,12 +35,8 @@ def freeze_teacher(plugin: LwFPlugin) -> None:
 
 def warm_start_lwf(plugin: LwFPlugin, strategy: Any, source_experience: Any) -> None:
     """Any ``LwFPlugin``: the strategy's current model becomes the frozen teacher for the source."""
-    previous = strategy.experience
-    strategy.experience = source_experience
-    try:
+    with on_experience(strategy, source_experience):
         plugin.lwf.post_adapt(strategy, source_experience)
-    finally:
-        strategy.experience = previous
     freeze_teacher(plugin)
 
 
