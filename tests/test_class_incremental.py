@@ -5,8 +5,8 @@ A baseline learns the first class group of a small synthetic ``wild`` set; ``nai
 the whole test stream is evaluated after every step with ``make_evaluator``'s :class:`FERMetrics`. The
 settings (groups, epochs, learning rate) were chosen so that every assertion holds on seeds 0 and 1,
 checked here; replay's last experience is its tightest margin (0.64 against a 0.61 majority share on
-seed 0, where a step that learnt nothing would score near 0). The slow test runs ``scenarios/class_incremental.toml``
-through the CLI and reads the run directory.
+seed 0, where a step that learnt nothing would score near 0). The slow test runs
+``scenarios/class_incremental.toml`` through the CLI and reads the run directory.
 """
 
 from __future__ import annotations

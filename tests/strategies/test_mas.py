@@ -1,5 +1,6 @@
 """MAS: the model that is evaluated is the model that was trained (no BatchNorm drift, no weight change)."""
 
+import pytest
 import torch
 from _strategy_helpers import Spy, baseline_model, build, snapshot, tiny_benchmark
 
@@ -7,6 +8,8 @@ from fer_avalanche.strategies.plugins import MASPlugin
 from fer_avalanche.utils import quiet_third_party
 
 
+# the MAS pass alone is under test, not a warm start
+@pytest.mark.filterwarnings("ignore::fer_avalanche.strategies.warm_start.NotWarmStartedWarning")
 def test_mas_leaves_weights_and_batchnorm_buffers_as_training_left_them(make_fer):
     bench = tiny_benchmark(make_fer, n_targets=(70,))
     model = baseline_model()

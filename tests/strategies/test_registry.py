@@ -13,6 +13,7 @@ from fer_avalanche.strategies import (
     warm_start,
 )
 from fer_avalanche.strategies.template import FastDataMixin
+from fer_avalanche.strategies.warm_start import NotWarmStartedWarning
 from fer_avalanche.utils import quiet_third_party
 
 PAPER = ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay"]
@@ -59,13 +60,16 @@ def _penalties(name, bench, warm=True, **options):
     values = []
 
     def record(s):
-        values.append(float(s.loss) - float(torch.nn.functional.cross_entropy(s.mb_output, s.mb_y)))
+        values.append(s.loss.item() - torch.nn.functional.cross_entropy(s.mb_output, s.mb_y).item())
 
     strategy = build(name, bench, plugins=[Spy("before_backward", record)], augment=False, **options)
     with quiet_third_party():
         if warm:
             warm_start(strategy, bench.train_stream[0])
-        strategy.train(bench.train_stream[1], eval_streams=[])
+            strategy.train(bench.train_stream[1], eval_streams=[])
+        else:
+            with pytest.warns(NotWarmStartedWarning, match="no warm start"):
+                strategy.train(bench.train_stream[1], eval_streams=[])
     return values
 
 

@@ -30,7 +30,7 @@ def _first_losses(name, bench, **kwargs):
 
     def record(s):
         if not seen:
-            seen.append((float(s.loss), float(F.cross_entropy(s.mb_output, s.mb_y))))
+            seen.append((s.loss.item(), F.cross_entropy(s.mb_output, s.mb_y).item()))
 
     strategy = make_strategy(
         name,
