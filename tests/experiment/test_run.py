@@ -180,19 +180,22 @@ def test_two_seeds_train_two_baselines_and_aggregate_over_them(tmp_path):
     assert "## Per seed and fold" in table and "seeds: 0, 1" in table
 
 
-def test_progress_in_a_log_is_one_plain_line_per_epoch_and_per_cell(tmp_path, capsys):
-    scenario = tiny(
-        "strategies.names=['ft-fc', 'fusion']",
-        "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]",
-    )
+LAB_A_ONLY = "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]"
+
+
+def _run_with_progress(tmp_path, names: str, progress: bool) -> None:
     run_scenario(
-        scenario,
+        tiny(names, LAB_A_ONLY),
         out=tmp_path / "run",
         device="cpu",
         cache_dir=tmp_path / "c",
-        progress=True,
+        progress=progress,
         tensorboard=False,
     )
+
+
+def test_progress_in_a_log_is_one_plain_line_per_epoch_and_per_cell(tmp_path, capsys):
+    _run_with_progress(tmp_path, "strategies.names=['ft-fc', 'fusion']", progress=True)
     err = capsys.readouterr().err  # not a terminal: no bars
     lines = err.splitlines()
     assert "\r" not in err and "it/s" not in err and "100%" not in err
@@ -205,17 +208,7 @@ def test_progress_in_a_log_is_one_plain_line_per_epoch_and_per_cell(tmp_path, ca
 
 
 def test_quiet_prints_nothing(tmp_path, capsys):
-    scenario = tiny(
-        "strategies.names=['ft-fc']", "targets=[{name='lab-a', format='synthetic', domain='lab-a', n=140}]"
-    )
-    run_scenario(
-        scenario,
-        out=tmp_path / "run",
-        device="cpu",
-        cache_dir=tmp_path / "c",
-        progress=False,
-        tensorboard=False,
-    )
+    _run_with_progress(tmp_path, "strategies.names=['ft-fc']", progress=False)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
 

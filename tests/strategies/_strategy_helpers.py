@@ -20,6 +20,14 @@ with quiet_third_party():
 #: in well under a minute on 2 CPU cores); the model is built for the same size.
 SIZE = 24
 
+#: Memory sizes small enough for the tiny benchmarks, per strategy that keeps a memory.
+SMALL = {
+    "replay": {"mem_size": 20},
+    "gdumb": {"mem_size": 20},
+    "der": {"mem_size": 20},
+    "agem": {"patterns_per_exp": 20, "sample_size": 16},
+}
+
 
 def tiny_benchmark(make_fer: Any, n_source: int = 140, n_targets: tuple[int, ...] = (70,)) -> Any:
     datasets = [make_fer("src", n=n_source, size=SIZE)]

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from _strategy_helpers import Spy, baseline_model, build, run_like_runner, tiny_benchmark
+from _strategy_helpers import SMALL, Spy, baseline_model, build, run_like_runner, tiny_benchmark
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.strategies import (
@@ -18,12 +18,6 @@ from fer_avalanche.utils import quiet_third_party
 
 PAPER = ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay"]
 AVALANCHE = ["naive", "lwf", "ewc", "si", "mas", "gdumb", "der", "agem", "joint"]
-SMALL = {
-    "replay": {"mem_size": 20},
-    "gdumb": {"mem_size": 20},
-    "der": {"mem_size": 20},
-    "agem": {"patterns_per_exp": 20, "sample_size": 16},
-}
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _strategy_helpers import SMALL
 
 from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.models import list_architectures, make_model
@@ -10,12 +11,6 @@ from fer_avalanche.utils import quiet_third_party
 
 #: 32x32: at least 28 (the ``paper`` layout) and divisible by 8 (``fernet``).
 SIZE = 32
-SMALL = {
-    "replay": {"mem_size": 20},
-    "gdumb": {"mem_size": 20},
-    "der": {"mem_size": 20},
-    "agem": {"patterns_per_exp": 20, "sample_size": 16},
-}
 
 
 @pytest.fixture(scope="module")
