@@ -41,7 +41,7 @@ import numpy as np
 from fer_avalanche.figures import confusion_image, plot_confusion, save_figure
 from fer_avalanche.figures import new_figure as _figure
 from fer_avalanche.io import atomic_write_text, write_json
-from fer_avalanche.stats import ROW_METRICS, ResultsError, _num, add_intervals
+from fer_avalanche.stats import ROW_METRICS, ResultsError, add_intervals, as_float
 
 __all__ = [
     "ReportError",
@@ -102,8 +102,6 @@ class ReportError(ResultsError):
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
 def _jsonable(obj: Any) -> Any:
     """Numpy values -> Python, non-finite floats -> None (strict JSON)."""
     if isinstance(obj, Mapping):
@@ -149,17 +147,18 @@ def _fmt_ci(
     spread: Sequence[float] = (),
 ) -> str:
     """``value [low, high]``; without an interval ``_fmt(spread)`` (mean ± std over units) or the value."""
-    v = _num(value)
+    v = as_float(value)
     if not math.isfinite(v):
         return "–"
-    if ci is None or len(ci) != 2 or not all(math.isfinite(_num(c)) for c in ci):
+    if ci is None or len(ci) != 2 or not all(math.isfinite(as_float(c)) for c in ci):
         finite = [x for x in spread if math.isfinite(x)]
         return _fmt(finite, scale, digits) if len(finite) > 1 else f"{v * scale:.{digits}f}"
-    return f"{v * scale:.{digits}f} [{_num(ci[0]) * scale:.{digits}f}, {_num(ci[1]) * scale:.{digits}f}]"
+    lo, hi = as_float(ci[0]) * scale, as_float(ci[1]) * scale
+    return f"{v * scale:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def _fmt_count(value: Any, digits: int = 0) -> str:
-    v = _num(value)
+    v = as_float(value)
     return "–" if not math.isfinite(v) else f"{v:,.{digits}f}"
 
 
@@ -187,13 +186,13 @@ def _row_values(row: Mapping[str, Any], source: str) -> dict[str, float]:
     acc, f1 = row.get("acc", {}), row.get("macro_f1", {}) or {}
     target = row["target"]
     return {
-        "source_acc": _num(acc.get(source)),
-        "target_acc": _num(acc.get(target)),
-        "memory_integrity": _num(row.get("memory_integrity")),
-        "source_drop": _num(row.get("source_drop")),
-        "target_gain": _num(row.get("target_gain")),
-        "target_macro_f1": _num(f1.get(target)),
-        "source_macro_f1": _num(f1.get(source)),
+        "source_acc": as_float(acc.get(source)),
+        "target_acc": as_float(acc.get(target)),
+        "memory_integrity": as_float(row.get("memory_integrity")),
+        "source_drop": as_float(row.get("source_drop")),
+        "target_gain": as_float(row.get("target_gain")),
+        "target_macro_f1": as_float(f1.get(target)),
+        "source_macro_f1": as_float(f1.get(source)),
     }
 
 
@@ -331,7 +330,7 @@ def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[s
     def clean(v: Any) -> Any:
         if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
             return int(v)  # counts (budget steps, samples) stay integers
-        f = _num(v) if not isinstance(v, str) else v
+        f = as_float(v) if not isinstance(v, str) else v
         if isinstance(f, float):
             return round(f, 6) if math.isfinite(f) else ""
         return f
@@ -405,15 +404,15 @@ def _baseline_line(results: Mapping[str, Any], target: str) -> list[str]:
     source = results.get("source", "")
     base = _baseline_entries(results)
     ci = ((results.get("baseline") or {}).get("ci") or {}).get("acc") or {}
-    src = [_num(b["acc"].get(source)) for b in base]
-    tgt = [_num(b["acc"].get(target)) for b in base]
+    src = [as_float(b["acc"].get(source)) for b in base]
+    tgt = [as_float(b["acc"].get(target)) for b in base]
     f1 = [b["macro_f1"] for b in base if b["macro_f1"]]
     return [
         "baseline", target, _fmt_ci(_mean_std(src)[0], ci.get(source), spread=src),
         _fmt_ci(_mean_std(tgt)[0], ci.get(target), spread=tgt) if target != "–" else "–",
         "1.000", "0.0", "0.0" if target != "–" else "–",
-        _fmt_ci(_mean_std([_num(f.get(target)) for f in f1])[0], None) if target != "–" else "–",
-        _fmt_ci(_mean_std([_num(f.get(source)) for f in f1])[0], None), "–", "–", "–", str(len(base)), "",
+        _fmt_ci(_mean_std([as_float(f.get(target)) for f in f1])[0], None) if target != "–" else "–",
+        _fmt_ci(_mean_std([as_float(f.get(source)) for f in f1])[0], None), "–", "–", "–", str(len(base)), "",
     ]  # fmt: skip
 
 
@@ -471,7 +470,7 @@ def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[st
         summary.append(
             [strategy, str(len(members))]
             + [
-                _fmt([_num(s.get(k)) for s in members])
+                _fmt([as_float(s.get(k)) for s in members])
                 for k in ("average_accuracy", "bwt", "forgetting", "max_forgetting")
             ]
         )
@@ -479,7 +478,7 @@ def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[st
     out += [_md_table(header, summary), ""]
     for s in sequences:
         order = list(s.get("order") or _datasets(results))
-        matrix = np.asarray([[_num(v) for v in r] for r in s.get("matrix") or []], dtype=float)
+        matrix = np.asarray([[as_float(v) for v in r] for r in s.get("matrix") or []], dtype=float)
         matrix = matrix.reshape(-1, len(order))
         out += [f"### {_sequence_title(s)}: accuracy matrix R (%)", ""]
         mrows = []
@@ -492,10 +491,10 @@ def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[st
             mrows.append([label] + [_fmt([v]) for v in r])
         out += [_md_table(["after step"] + order, mrows), ""]
         out += [
-            f"avg acc {_fmt([_num(s.get('average_accuracy'))])} % · "
-            f"BWT (GEM/Avalanche) {_fmt([_num(s.get('bwt'))])} pts · "
-            f"forgetting (Avalanche) {_fmt([_num(s.get('forgetting'))])} pts · "
-            f"max forgetting (Chaudhry et al.) {_fmt([_num(s.get('max_forgetting'))])} pts",
+            f"avg acc {_fmt([as_float(s.get('average_accuracy'))])} % · "
+            f"BWT (GEM/Avalanche) {_fmt([as_float(s.get('bwt'))])} pts · "
+            f"forgetting (Avalanche) {_fmt([as_float(s.get('forgetting'))])} pts · "
+            f"max forgetting (Chaudhry et al.) {_fmt([as_float(s.get('max_forgetting'))])} pts",
             "",
         ]
     return out + [SEQ_LEGEND, ""]
@@ -573,12 +572,12 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
     level = float(comparison.get("level", 0.95))
 
     def diff(entry: Mapping[str, Any], scale: float, digits: int) -> str:
-        d, ci = _num(entry.get("diff")), entry.get("ci")
+        d, ci = as_float(entry.get("diff")), entry.get("ci")
         if not math.isfinite(d):
             return "–"
         text = f"{d * scale:+.{digits}f}"
         if ci:
-            lo, hi = _num(ci[0]), _num(ci[1])
+            lo, hi = as_float(ci[0]), as_float(ci[1])
             text += f" [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]" + (
                 " *" if lo > 0 or hi < 0 else ""
             )
@@ -586,7 +585,7 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
 
     def pair(entry: Mapping[str, Any], scale: float, digits: int) -> str:
         return " / ".join(
-            "–" if entry.get(k) is None else f"{_num(entry[k]) * scale:.{digits}f}" for k in "ab"
+            "–" if entry.get(k) is None else f"{as_float(entry[k]) * scale:.{digits}f}" for k in "ab"
         )
 
     lines = []
@@ -617,9 +616,10 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- plots
 def _err(value: float, ci: Any, scale: float = 1.0) -> Any:
     """Asymmetric error bar ``[[below], [above]]`` of an interval around ``value`` (``None``: no bar)."""
-    if not (isinstance(ci, (list, tuple)) and len(ci) == 2) or not all(math.isfinite(_num(c)) for c in ci):
+    pair = isinstance(ci, (list, tuple)) and len(ci) == 2
+    if not pair or not all(math.isfinite(as_float(c)) for c in ci):
         return None
-    lo, hi = _num(ci[0]) * scale, _num(ci[1]) * scale
+    lo, hi = as_float(ci[0]) * scale, as_float(ci[1]) * scale
     return [[max(value - lo, 0.0)], [max(hi - value, 0.0)]]
 
 
@@ -653,7 +653,7 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
     summary = _summary_in_order(results)
     for k, target in enumerate(_targets_in_order(results)):
         color, marker = f"C{k % 10}", markers[k % len(markers)]
-        b_mean, _, b_n = _mean_std([_num(b["acc"].get(target)) for b in base])
+        b_mean, _, b_n = _mean_std([as_float(b["acc"].get(target)) for b in base])
         if b_n:
             ax.errorbar(
                 [1.0], [b_mean * 100], yerr=_err(b_mean * 100, base_ci.get(target), 100), color=color,
@@ -665,7 +665,7 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
         entries = [e for e in summary if e["target"] == target]
         first, front = True, []
         for e in entries:
-            x, y = _num(e.get("memory_integrity")), _num(e.get("target_acc"))
+            x, y = as_float(e.get("memory_integrity")), as_float(e.get("target_acc"))
             if not (math.isfinite(x) and math.isfinite(y)):
                 continue
             ci = _row_ci(e, source)
@@ -700,7 +700,7 @@ def _curve_means(rows: Sequence[Mapping[str, Any]], dataset: str) -> tuple[list[
     by_epoch: dict[float, list[float]] = {}
     for row in rows:
         for point in row.get("curve") or []:
-            v = _num((point.get("acc") or {}).get(dataset))
+            v = as_float((point.get("acc") or {}).get(dataset))
             if math.isfinite(v) and point.get("epoch") is not None:
                 by_epoch.setdefault(float(point["epoch"]), []).append(v)
     epochs = sorted(by_epoch)
@@ -785,7 +785,7 @@ def _plot_sequences(results: Mapping[str, Any], sequences: Sequence[Mapping[str,
     im = None
     for k, seq in enumerate(sequences):
         order = list(seq.get("order") or datasets)
-        m = np.asarray([[_num(v) for v in r] for r in seq.get("matrix", [])], dtype=float).reshape(
+        m = np.asarray([[as_float(v) for v in r] for r in seq.get("matrix", [])], dtype=float).reshape(
             -1, len(order)
         )
         labels = ["baseline"] + [f"after {order[i] if i < len(order) else i}" for i in range(1, m.shape[0])]
@@ -814,7 +814,7 @@ def plot_accuracy_matrix(results: Mapping[str, Any], path: str | Path) -> Path:
     source = results.get("source", "")
     base = _baseline_entries(results)
     labels = [f"baseline ({source})"]
-    rows = [[_mean_std([_num(b["acc"].get(d)) for b in base])[0] for d in datasets]]
+    rows = [[_mean_std([as_float(b["acc"].get(d)) for b in base])[0] for d in datasets]]
     for target in _targets_in_order(results):
         for strategy in _strategies_in_order(results):
             members = [
@@ -823,7 +823,7 @@ def plot_accuracy_matrix(results: Mapping[str, Any], path: str | Path) -> Path:
             if members:
                 labels.append(f"{strategy} -> {target}")
                 rows.append(
-                    [_mean_std([_num(r.get("acc", {}).get(d)) for r in members])[0] for d in datasets]
+                    [_mean_std([as_float(r.get("acc", {}).get(d)) for r in members])[0] for d in datasets]
                 )
     m = np.asarray(rows, dtype=float).reshape(len(rows), len(datasets))
     fig = _figure(2.6 + 0.9 * max(len(datasets), 2), 1.2 + 0.3 * len(rows))
@@ -844,7 +844,7 @@ def _plot_row_confusions(results: Mapping[str, Any], row: Mapping[str, Any], pat
     fig.subplots_adjust(left=0.24 / len(panels), bottom=0.25, right=0.98, top=0.9, wspace=0.45)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (d, cm) in zip(axes, panels, strict=True):
-        acc = _num(row.get("acc", {}).get(d))
+        acc = as_float(row.get("acc", {}).get(d))
         c = len(cm)
         plot_confusion(
             cm, names or [str(i) for i in range(c)], ax=ax, title=f"{row['strategy']} on {d} ({acc:.1%})"
@@ -857,7 +857,7 @@ def _plot_confusions(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     names = list(results.get("label_names") or [])
     base_cm = (results.get("baseline") or {}).get("confusion") or {}
     for d, cm in base_cm.items():
-        acc = _num((results.get("baseline") or {}).get("acc", {}).get(d))
+        acc = as_float((results.get("baseline") or {}).get("acc", {}).get(d))
         fig = plot_confusion(
             cm, names or [str(i) for i in range(len(cm))], title=f"baseline on {d} ({acc:.1%})"
         )

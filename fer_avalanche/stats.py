@@ -174,7 +174,13 @@ def pareto_front(
 
 
 # --------------------------------------------------------------------------- reading results
-def _num(v: Any) -> float:
+def as_float(v: Any) -> float:
+    """A result value as a float: NaN for ``None``, booleans and non-numbers (a row's missing metric).
+
+    Example:
+        >>> as_float("0.5"), as_float(None)
+        (0.5, nan)
+    """
     if v is None or isinstance(v, bool):
         return math.nan
     try:
@@ -184,7 +190,7 @@ def _num(v: Any) -> float:
 
 
 def _mean(values: Sequence[Any]) -> float | None:
-    vals = [f for f in (_num(v) for v in values) if math.isfinite(f)]
+    vals = [f for f in (as_float(v) for v in values) if math.isfinite(f)]
     return float(np.mean(vals)) if vals else None
 
 
@@ -449,7 +455,7 @@ def _mark_pareto(
         entries = [e for e in summary if e["target"] == target]
         base_acc = _mean([(b.get("acc") or {}).get(target) for b in base_entries])
         reference = [(base_acc, 1.0)] if base_acc is not None and target != results.get("source") else []
-        points = [(_num(e["target_acc"]), _num(e["memory_integrity"])) for e in entries]
+        points = [(as_float(e["target_acc"]), as_float(e["memory_integrity"])) for e in entries]
         for e, on in zip(entries, pareto_front(points, reference), strict=True):
             e["pareto"] = on and e["strategy"] != "baseline"  # the reference point, not a strategy
 
