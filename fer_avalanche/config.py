@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_avalanche.errors import ConfigError, LabelError
+from fer_avalanche.registry import did_you_mean
 
 __all__ = [
     "Scenario",
@@ -524,6 +525,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         origin, stem = str(source), source.stem
         if not source.is_file():
             hint = f"; bundled scenarios: {', '.join(bundled)}" if bundled else ""
+            hint += did_you_mean(str(path), list(bundled))
             raise ConfigError(f"{source}: scenario file not found{hint}")
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))

@@ -95,6 +95,12 @@ def test_missing_scenario_file():
         load_scenario("nope.toml")
 
 
+def test_a_misspelt_bundled_scenario_name_suggests_the_close_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file of that name here
+    with pytest.raises(ConfigError, match=r"papr: scenario file not found.*did you mean 'paper'\?"):
+        load_scenario("papr")
+
+
 def test_bad_override_syntax():
     with pytest.raises(ConfigError, match="expected key=value"):
         Scenario.demo().with_overrides(["adapt.epochs"])
