@@ -3,7 +3,7 @@
 ``read_grey`` decodes any image Pillow reads (grey, palette, colour, 16-bit, TIFF/PNG/JPEG) into a
 ``uint8`` 2-D array and turns decoding failures into :class:`~fer_avalanche.errors.DatasetError`
 naming the file. :func:`frame_face` crops the face and resizes it to the model's input size, saying
-how it framed it; :func:`preprocess` is the same without the report.
+how it framed it.
 
 Framing (``face_crop``), always to a **square** first, so no frame is ever squashed:
 
@@ -43,7 +43,6 @@ from fer_avalanche.errors import ConfigError, DatasetError
 __all__ = [
     "read_grey",
     "to_grey",
-    "preprocess",
     "frame_face",
     "square_box",
     "center_box",
@@ -316,23 +315,3 @@ def frame_face(
     else:
         how, crop = "frame", frame_box(h, w)
     return _crop_resize(grey, crop, size), how
-
-
-def preprocess(
-    grey: np.ndarray,
-    size: int = 48,
-    face_crop: str = "none",
-    box: tuple[int, int, int, int] | None = None,
-    margin: float = 1.0,
-    detector: FaceDetector | None = None,
-) -> np.ndarray:
-    """:func:`frame_face` without the report (``detect`` falls back to the ``center`` crop).
-
-    Example:
-        >>> import numpy as np
-        >>> preprocess(np.zeros((490, 640), dtype=np.uint8), 48).shape
-        (48, 48)
-    """
-    image, _ = frame_face(grey, size, face_crop, box=box, margin=margin, fallback="center", detector=detector)
-    assert image is not None
-    return image

@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 from fer_avalanche.experiment.plan import Cell
-from fer_avalanche.metrics import AccuracyMatrix, EvalResult, memory_integrity, summarize_confusion
+from fer_avalanche.metrics import (
+    AccuracyMatrix,
+    EvalResult,
+    decode_classes,
+    memory_integrity,
+    summarize_confusion,
+)
 from fer_avalanche.strategies.plugins.budget import ZERO_BUDGET
 
 __all__ = [
@@ -59,17 +65,10 @@ def eval_to_dict(result: EvalResult) -> dict[str, Any]:
 def eval_from_dict(raw: Mapping[str, Any]) -> EvalResult:
     """Inverse of :func:`eval_to_dict` (metrics re-derived from the confusion matrix)."""
     result = summarize_confusion(raw["confusion"])
-    decode = _decoder()
     for name in ("labels", "predictions"):
-        if raw.get(name) is not None and decode is not None:
-            setattr(result, name, decode(raw[name]))
+        if raw.get(name) is not None:
+            setattr(result, name, decode_classes(raw[name]))
     return result
-
-
-def _decoder() -> Any:
-    from fer_avalanche import metrics
-
-    return getattr(metrics, "decode_classes", None)
 
 
 @dataclass

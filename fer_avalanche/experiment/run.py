@@ -89,9 +89,6 @@ class _Run:
         self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
         self.keys = {cell: self.key(cell) for cell in self.cells}
 
-    def names(self, cell: Cell) -> list[str]:
-        return [self.ctx.source_name, *cell.targets]
-
     def key(self, cell: Cell) -> dict[str, Any]:
         datasets = self.ctx.datasets(cell.targets, cell.seed, cell.fold)
         return cell_key(self.scenario, cell, self.ctx.baseline_key(cell.seed), {d.name: d for d in datasets})

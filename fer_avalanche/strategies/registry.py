@@ -148,9 +148,6 @@ class StrategySpec:
     options: dict[str, Any]
     needs_source: bool = False
     trains_on_source: bool = False
-    #: Kept for older callers: ``warm_start(strategy, source_exp)`` for ``trains == "target"``
-    #: (``None`` for the others). Not needed when ``make_strategy`` got the source *experience*.
-    warm_start: Callable[..., list[str]] | None = field(default=None, repr=False)
 
 
 #: Registered strategies, by name.
@@ -199,7 +196,6 @@ def register_strategy(
                 options,
                 needs_source,
                 needs_source if trains_on_source is None else trains_on_source,
-                warm_start=warm_start if trains == "target" else None,
             ),
         )
         return builder

@@ -1,4 +1,4 @@
-"""read_grey / preprocess: every image mode to grey uint8, clear errors, crops and resizing."""
+"""read_grey / frame_face: every image mode to grey uint8, clear errors, crops and resizing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "formats"))
 from fixtures import image_array, write_corrupt_image, write_image, write_truncated_image  # noqa: E402
 
-from fer_avalanche.data.imageio import preprocess, read_grey  # noqa: E402
+from fer_avalanche.data.imageio import frame_face, read_grey  # noqa: E402
 from fer_avalanche.errors import ConfigError, DatasetError  # noqa: E402
 
 
@@ -48,14 +48,19 @@ def test_errors_name_the_file(tmp_path):
         read_grey(write_truncated_image(tmp_path / "cut.png"))
 
 
-def test_preprocess_resize_crop_box():
+def _frame(grey, size, face_crop="none", box=None):
+    image, _ = frame_face(grey, size, face_crop, box=box)
+    return image
+
+
+def test_frame_face_resize_crop_box():
     grey = np.arange(100 * 80, dtype=np.int64).reshape(100, 80).astype(np.uint8)
-    assert preprocess(grey, 48).shape == (48, 48)
+    assert _frame(grey, 48).shape == (48, 48)
     same = np.zeros((48, 48), dtype=np.uint8)
-    assert preprocess(same, 48) is not None and np.array_equal(preprocess(same, 48), same)
-    assert preprocess(grey, 32, face_crop="center").shape == (32, 32)
-    box = preprocess(grey, 10, box=(0, 0, 10, 10))
+    assert _frame(same, 48) is not None and np.array_equal(_frame(same, 48), same)
+    assert _frame(grey, 32, face_crop="center").shape == (32, 32)
+    box = _frame(grey, 10, box=(0, 0, 10, 10))
     assert np.array_equal(box, grey[:10, :10])  # explicit box, no resize needed
-    assert preprocess(grey, 16, box=(-5, -5, 1000, 1000)).shape == (16, 16)  # clipped to the image
+    assert _frame(grey, 16, box=(-5, -5, 1000, 1000)).shape == (16, 16)  # clipped to the image
     with pytest.raises(ConfigError, match="face_crop"):
-        preprocess(grey, 48, face_crop="magic")
+        _frame(grey, 48, face_crop="magic")

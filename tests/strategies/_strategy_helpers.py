@@ -9,7 +9,7 @@ import torch
 
 from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.models import make_model
-from fer_avalanche.strategies import get_strategy_spec, make_strategy
+from fer_avalanche.strategies import get_strategy_spec, make_strategy, warm_start
 from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
@@ -65,8 +65,8 @@ def run_like_runner(strategy: Any, bench: Any, target: int = 1) -> None:
     spec = strategy.fer_spec
     source = bench.train_stream[0]
     with quiet_third_party():
-        if spec.warm_start is not None:
-            spec.warm_start(strategy, source)
+        if spec.trains == "target":
+            warm_start(strategy, source)
         if spec.trains == "target":
             strategy.train(bench.train_stream[target], eval_streams=[])
         elif spec.trains == "joint":

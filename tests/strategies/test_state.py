@@ -11,7 +11,7 @@ from _strategy_helpers import baseline_model, build, tiny_benchmark
 
 from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.errors import CheckpointError
-from fer_avalanche.strategies import get_strategy_spec, list_strategies, make_strategy
+from fer_avalanche.strategies import get_strategy_spec, list_strategies, make_strategy, warm_start
 from fer_avalanche.strategies.state import (
     load_rng_state,
     load_strategy_state,
@@ -77,7 +77,7 @@ def _fresh_legacy(name: str, bench: Any) -> Any:
     seed_everything(7)
     strategy = build(name, bench, baseline_model(), seed=3, **OPTIONS.get(name, {}))
     with quiet_third_party():
-        strategy.fer_spec.warm_start(strategy, bench.train_stream[0])
+        warm_start(strategy, bench.train_stream[0])
     return strategy
 
 
