@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import tomllib
 import types
 import typing
@@ -342,10 +341,8 @@ class StrategiesSpec:
             valid = {*STRATEGY_OVERRIDES, *spec.options}
             for key in options:
                 if key not in valid:
-                    close = difflib.get_close_matches(key, sorted(valid), n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
                     raise ConfigError(
-                        f"unknown key '{where}.options.{name}.{key}'{hint} "
+                        f"unknown key '{where}.options.{name}.{key}'{did_you_mean(key, sorted(valid))} "
                         f"(valid: {', '.join(sorted(valid))})"
                     )
 
@@ -589,9 +586,9 @@ def _range(value: Any, lo: float, hi: float, key: str) -> None:
 
 def _choice(value: Any, choices: tuple[str, ...], key: str) -> None:
     if value not in choices:
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}{hint}")
+        raise ConfigError(
+            f"{key} must be one of {', '.join(choices)}, got {value!r}{did_you_mean(value, choices)}"
+        )
 
 
 def _type_name(tp: Any) -> str:
@@ -642,8 +639,7 @@ def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
     for key, value in raw.items():
         full = f"{where}.{key}" if where else key
         if key not in fields:
-            close = difflib.get_close_matches(key, sorted(fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, sorted(fields))
             raise ConfigError(f"unknown key {full!r}{hint} (valid keys: {', '.join(sorted(fields))})")
         kwargs[key] = _coerce(value, hints[key], full)
     return cls(**kwargs)

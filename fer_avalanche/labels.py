@@ -19,11 +19,11 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from fer_avalanche.errors import ConfigError, LabelError
+from fer_avalanche.registry import did_you_mean
 
 __all__ = [
     "LabelSpace",
@@ -130,8 +130,7 @@ def canonical_expression(expression: str) -> str:
     try:
         return EXPRESSION_SYNONYMS[key]
     except KeyError:
-        close = difflib.get_close_matches(key, EXPRESSION_SYNONYMS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(key, list(EXPRESSION_SYNONYMS))
         raise LabelError(
             f"unknown expression {expression!r}{hint}; known: {', '.join(BASIC8.names)}"
         ) from None

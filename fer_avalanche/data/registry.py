@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import pkgutil
@@ -27,7 +26,7 @@ from typing import Any
 
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.registry import Registry
+from fer_avalanche.registry import Registry, did_you_mean
 
 __all__ = ["register_format", "list_formats", "get_format", "load_dataset", "FormatInfo", "FORMATS"]
 
@@ -120,9 +119,8 @@ def load_dataset(name: str, root: str | Path, **settings: Any) -> FERData:
     valid = [*SETTING_NAMES, *own]
     for key in extra:
         if key not in own:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"dataset format {info.name!r} has no setting {key!r}{hint}; valid: {', '.join(valid)}"
+                f"dataset format {info.name!r} has no setting {key!r}{did_you_mean(key, valid)}; "
+                f"valid: {', '.join(valid)}"
             )
     return info.loader(Path(root).expanduser(), LoadSettings.make(**common), **extra)

@@ -69,7 +69,7 @@ def test_keyword_settings_reach_the_loader_as_one_object(tmp_path: Path, monkeyp
     [
         (
             {"face_crp": "center"},
-            r"dataset format 'jaffe' has no setting 'face_crp' \(did you mean 'face_crop'\?\)",
+            r"dataset format 'jaffe' has no setting 'face_crp'; did you mean 'face_crop'\?",
         ),
         ({"peak_frames": 2}, r"dataset format 'jaffe' has no setting 'peak_frames'; valid: label_space"),
         ({"face_crop": "magic"}, r"face_crop must be one of none, center, detect, auto, got 'magic'"),
