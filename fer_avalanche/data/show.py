@@ -25,6 +25,7 @@ import numpy as np
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.io import atomic_path
+from fer_avalanche.utils import is_int
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,7 +45,7 @@ def pick_per_class(data: FERData, per_class: int, seed: int = 0) -> list[np.ndar
         >>> [len(i) for i in pick_per_class(make_domain("lab-a", n=70), 3)]
         [3, 3, 3, 3, 3, 3, 3]
     """
-    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+    if not is_int(per_class) or per_class < 1:
         raise ConfigError(f"per_class must be an integer >= 1, got {per_class!r}")
     rng = np.random.default_rng(seed)
     labels = data.labels.numpy()

@@ -44,6 +44,7 @@ import torch
 
 from fer_avalanche.data.split_names import SPLITS, TEST, TRAIN, VAL
 from fer_avalanche.errors import ConfigError, DatasetError
+from fer_avalanche.utils import is_int
 
 if TYPE_CHECKING:  # splits never imports ferdata at run time (ferdata imports splits)
     from fer_avalanche.data.ferdata import FERData
@@ -83,7 +84,7 @@ def check_counts(counts: Sequence[int]) -> np.ndarray:
     values = list(counts)
     if (
         len(values) != 3
-        or any(isinstance(v, bool) or not isinstance(v, int | np.integer) for v in values)
+        or any(not is_int(v) for v in values)
         or min(values) < 0
         or values[0] == 0
         or values[2] == 0
@@ -390,9 +391,9 @@ def subject_kfold(data: FERData, k: int, fold: int, seed: int = 0, val_fraction:
     split, and ``val_fraction`` of the remaining subjects (at least one when positive) form the
     validation split.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+    if not is_int(k) or k < 2:
         raise ConfigError(f"k-fold needs k >= 2, got {k!r}")
-    if isinstance(fold, bool) or not isinstance(fold, int) or not 0 <= fold < k:
+    if not is_int(fold) or not 0 <= fold < k:
         raise ConfigError(f"fold must be in 0..{k - 1}, got {fold!r}")
     subjects, blocks, joined = _require_subjects(data, k)
     order = np.random.default_rng(seed).permutation(subjects)
@@ -451,7 +452,7 @@ def apply_split(
     ``seed`` must be an int here and ``folds`` unset or resolved: a scenario's ``seed = "run"`` and
     ``folds = "all"`` are resolved by :func:`fer_avalanche.data.specs.load_dataset_spec`.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+    if not is_int(seed):
         raise ConfigError(
             f'split.seed must be an integer here, got {seed!r} (a scenario\'s seed = "run" is resolved '
             "by fer_avalanche.data.specs.load_dataset_spec(run_seed=...))"
@@ -499,7 +500,7 @@ def cap_train(data: FERData, max_train: int, seed: int = 0) -> FERData:
         >>> capped.counts()["train"]
         100
     """
-    if isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1:
+    if not is_int(max_train) or max_train < 1:
         raise ConfigError(f"max_train must be an integer >= 1, got {max_train!r}")
     train = data.split_mask(SPLITS[TRAIN]).nonzero().flatten().numpy()
     if len(train) <= max_train:

@@ -60,7 +60,7 @@ from fer_avalanche.strategies.plugins.gdumb import warm_start_gdumb
 from fer_avalanche.strategies.plugins.lwf import warm_start_lwf
 from fer_avalanche.strategies.plugins.mas import gradient_importance, mas_importance
 from fer_avalanche.strategies.plugins.si import warm_start_si
-from fer_avalanche.utils import on_experience, quiet_third_party
+from fer_avalanche.utils import is_int, on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import (
@@ -213,7 +213,7 @@ def warm_start(strategy: Any, source_experience: Any, *, si_epochs: int | None =
             f"{type(source_experience).__name__}"
         )
     if si_epochs is not None:
-        if isinstance(si_epochs, bool) or not isinstance(si_epochs, int) or si_epochs < 1:
+        if not is_int(si_epochs) or si_epochs < 1:
             raise ConfigError(f"warm_start si_epochs must be >= 1, got {si_epochs}")
         for plugin in strategy.plugins:
             if hasattr(plugin, "warm_start_epochs"):

@@ -46,6 +46,7 @@ from fer_avalanche.data.imageio import (
 )
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 from fer_avalanche.labels import BASIC7, LabelSpace, get_label_space
+from fer_avalanche.utils import is_int
 
 __all__ = [
     "Sample",
@@ -124,7 +125,7 @@ class LoadSettings:
         use_cache: bool = True,
     ) -> LoadSettings:
         """Validate and build the settings (raises ConfigError naming a bad one)."""
-        if isinstance(image_size, bool) or not isinstance(image_size, int) or not 8 <= image_size <= 512:
+        if not is_int(image_size) or not 8 <= image_size <= 512:
             raise ConfigError(f"image_size must be an integer in 8..512, got {image_size!r}")
         if face_crop is not None and face_crop not in FACE_CROPS:
             raise ConfigError(f"face_crop must be one of {', '.join(FACE_CROPS)}, got {face_crop!r}")

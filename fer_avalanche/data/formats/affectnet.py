@@ -51,6 +51,7 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
+from fer_avalanche.utils import is_int
 
 __all__ = ["load_affectnet", "AFFECTNET_CODES", "AFFECTNET_DROPPED"]
 
@@ -288,9 +289,7 @@ def load_affectnet(
     """
     root = Path(root).expanduser()
     settings = settings.with_default_crop("none", "affectnet")
-    if max_per_class is not None and (
-        isinstance(max_per_class, bool) or not isinstance(max_per_class, int) or max_per_class < 1
-    ):
+    if max_per_class is not None and (not is_int(max_per_class) or max_per_class < 1):
         raise ConfigError(f"max_per_class must be an integer >= 1 or None, got {max_per_class!r}")
     require_dir(root, f"AffectNet in one of the layouts {_LAYOUTS}")
     capper = _Capper(max_per_class)

@@ -46,6 +46,7 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
+from fer_avalanche.utils import is_int
 
 __all__ = ["load_ckplus", "CKPLUS_CODES", "CK48_FOLDERS"]
 
@@ -217,7 +218,7 @@ def load_ckplus(
         LabelError: an emotion code outside 0..7 or an unknown CK+48 class folder.
     """
     root = Path(root).expanduser()
-    if isinstance(peak_frames, bool) or not isinstance(peak_frames, int) or peak_frames < 1:
+    if not is_int(peak_frames) or peak_frames < 1:
         raise ConfigError(f"peak_frames must be an integer >= 1, got {peak_frames!r}")
     require_dir(root, f"CK+ in one of the layouts {_LAYOUTS}")
     official = _find_official(root)

@@ -39,6 +39,7 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
+from fer_avalanche.utils import is_int
 
 __all__ = ["load_mug", "MUG_EMOTIONS", "apex_window"]
 
@@ -108,9 +109,7 @@ def load_mug(
     """
     root = Path(root).expanduser()
     settings = settings.with_default_crop("auto", "mug")
-    if apex_frames is not None and (
-        isinstance(apex_frames, bool) or not isinstance(apex_frames, int) or apex_frames < 1
-    ):
+    if apex_frames is not None and (not is_int(apex_frames) or apex_frames < 1):
         raise ConfigError(f"apex_frames must be an integer >= 1 or None (all frames), got {apex_frames!r}")
     require_dir(root, f"MUG ({_LAYOUT})")
     subjects = _subjects_root(root)

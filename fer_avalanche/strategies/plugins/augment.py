@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from fer_avalanche.benchmarks import MEAN, STD
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import is_int, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
@@ -105,12 +105,12 @@ class BatchAugmentPlugin(SupervisedPlugin):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        if not isinstance(crop_padding, int) or isinstance(crop_padding, bool) or crop_padding < 0:
+        if not is_int(crop_padding) or crop_padding < 0:
             raise ConfigError(f"BatchAugmentPlugin crop_padding must be an int >= 0, got {crop_padding!r}")
         for name, value in (("brightness", brightness), ("contrast", contrast)):
             if not isinstance(value, int | float) or not 0 <= value < 1:
                 raise ConfigError(f"BatchAugmentPlugin {name} must be a number in [0, 1), got {value!r}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
+        if not is_int(seed):
             raise ConfigError(f"BatchAugmentPlugin seed must be an int, got {seed!r}")
         self.crop_padding = crop_padding
         self.flip = bool(flip)

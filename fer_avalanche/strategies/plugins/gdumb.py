@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import on_experience, quiet_third_party
+from fer_avalanche.utils import is_int, on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import GDumbPlugin as _AvalancheGDumb
@@ -33,7 +33,7 @@ class GDumbPlugin(_AvalancheGDumb):
     """
 
     def __init__(self, mem_size: int = 200) -> None:
-        if not isinstance(mem_size, int) or isinstance(mem_size, bool) or mem_size < 1:
+        if not is_int(mem_size) or mem_size < 1:
             raise ConfigError(f"GDumb mem_size must be an int >= 1, got {mem_size!r}")
         super().__init__(mem_size=mem_size)
 

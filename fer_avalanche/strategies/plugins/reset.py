@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import is_int, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
@@ -61,7 +61,7 @@ class ResetModelPlugin(SupervisedPlugin):
 
     def __init__(self, every_experience: bool = True, seed: int | None = None) -> None:
         super().__init__()
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        if seed is not None and not is_int(seed):
             raise ConfigError(f"ResetModelPlugin seed must be an int or None, got {seed!r}")
         self.every_experience = bool(every_experience)
         self.seed = seed

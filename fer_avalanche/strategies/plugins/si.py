@@ -25,7 +25,7 @@ from torch import nn
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import device_batches
-from fer_avalanche.utils import quiet_third_party
+from fer_avalanche.utils import is_int, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SynapticIntelligencePlugin
@@ -111,11 +111,7 @@ class SIPlugin(SynapticIntelligencePlugin):
             raise ConfigError(f"SI si_lambda must be a number >= 0 (or a list of them), got {si_lambda!r}")
         if not isinstance(eps, int | float) or eps <= 0:
             raise ConfigError(f"SI eps must be a number > 0, got {eps!r}")
-        if (
-            isinstance(warm_start_epochs, bool)
-            or not isinstance(warm_start_epochs, int)
-            or warm_start_epochs < 1
-        ):
+        if not is_int(warm_start_epochs) or warm_start_epochs < 1:
             raise ConfigError(f"SI warm_start_epochs must be an int >= 1, got {warm_start_epochs!r}")
         super().__init__(si_lambda=si_lambda, eps=float(eps))
         self.warm_start_epochs = warm_start_epochs
