@@ -171,17 +171,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _parse_options(options: list[str]) -> dict[str, Any]:
-    import tomllib
+    from fer_avalanche.config import parse_value
 
     out: dict[str, Any] = {}
     for option in options:
         key, sep, value = option.partition("=")
         if not sep or not key:
             raise ConfigError(f"--option {option!r}: expected key=value")
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = value
+        out[key.strip()] = parse_value(value)
     return out
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError, LabelError
 from fer_avalanche.registry import did_you_mean
 
@@ -45,6 +46,7 @@ __all__ = [
     "MODES",
     "BUDGETS",
     "SELECTIONS",
+    "parse_value",
 ]
 
 MODES = ("pairwise", "sequential", "class-incremental")
@@ -110,9 +112,14 @@ class SplitSpec:
                 raise ConfigError(f"{where}.folds = \"all\" needs method = 'kfold', not {self.method!r}")
         _range(self.val_fraction, 0.0, 0.9, f"{where}.val_fraction")
 
+    @property
+    def has_folds(self) -> bool:
+        """Whether a run iterates every fold of this split (``folds = "all"``)."""
+        return self.folds == "all"
+
     def fold_indices(self) -> list[int | None]:
         """The folds a run iterates: ``list(range(k))`` with ``folds = "all"``, else ``[None]``."""
-        return list(range(self.k)) if self.folds == "all" else [None]
+        return list(range(self.k)) if self.has_folds else [None]
 
     def resolve(self, run_seed: int = 0, fold: int | None = None) -> dict[str, Any]:
         """The keyword arguments of :func:`fer_avalanche.data.splits.apply_split`, with ``seed = "run"``
@@ -130,8 +137,8 @@ class SplitSpec:
             "fold": self.fold,
             "val_fraction": self.val_fraction,
         }
-        if self.folds == "all":
-            if isinstance(fold, bool) or not isinstance(fold, int) or not 0 <= fold < self.k:
+        if self.has_folds:
+            if not is_int(fold) or not 0 <= fold < self.k:
                 raise ConfigError(
                     f'split.folds = "all" needs the fold to load (0..{self.k - 1}), got {fold!r}; '
                     "iterate SplitSpec.fold_indices()"
@@ -408,7 +415,7 @@ class Scenario:
             key, sep, value = assignment.partition("=")
             if not sep or not key.strip():
                 raise ConfigError(f"{origin} {assignment!r}: expected key=value, e.g. adapt.epochs=5")
-            _assign(raw, key.strip().split("."), _parse_value(value.strip()), f"{origin} {key.strip()}")
+            _assign(raw, key.strip().split("."), parse_value(value.strip()), f"{origin} {key.strip()}")
         return Scenario.from_dict(raw, f"{origin} overrides")
 
     # -------------------------------------------------------------- validate
@@ -653,7 +660,13 @@ def _drop_none(obj: Any) -> Any:
     return obj
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A ``--set``/``--option`` value as TOML (``3``, ``[1, 2]``, ``"x"``), else the text itself.
+
+    Example:
+        >>> parse_value("[1, 2]"), parse_value("fusion")
+        ([1, 2], 'fusion')
+    """
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

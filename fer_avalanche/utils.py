@@ -14,7 +14,7 @@ import torch
 
 from fer_avalanche.errors import ConfigError
 
-__all__ = ["is_int", "on_experience", "quiet_third_party", "resolve_device", "seed_everything", "KNOWN_NOISE"]
+__all__ = ["on_experience", "quiet_third_party", "resolve_device", "seed_everything", "KNOWN_NOISE"]
 
 
 #: Third-party warnings known to be noise for our use: ``(category, message regex, module regex)``; the
@@ -31,16 +31,6 @@ KNOWN_NOISE: tuple[tuple[type[Warning], str, str], ...] = (
     (DeprecationWarning, "", r"(jaxopt|qpsolvers|pytorchcv|torchvision)(\.|$)"),
     (UserWarning, "", r"(qpsolvers|pytorchcv)(\.|$)"),
 )
-
-
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer setting (a Python or NumPy int; ``True``/``False`` are not).
-
-    Example:
-        >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
-        (True, True, False, False)
-    """
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 @contextlib.contextmanager

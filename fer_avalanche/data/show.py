@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.io import atomic_path
-from fer_avalanche.utils import is_int
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.split_names import SPLITS, TEST, TRAIN, VAL
 from fer_avalanche.errors import ConfigError, DatasetError
-from fer_avalanche.utils import is_int
 
 if TYPE_CHECKING:  # splits never imports ferdata at run time (ferdata imports splits)
     from fer_avalanche.data.ferdata import FERData

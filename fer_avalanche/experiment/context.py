@@ -105,7 +105,7 @@ class ExperimentContext:
             return self._class_group(name, seed)
         spec = self._spec(name)
         seed_key = seed if getattr(spec.split, "seed", 0) == "run" else -1
-        fold_key = fold if getattr(spec.split, "folds", None) == "all" else None
+        fold_key = fold if spec.split.has_folds else None
         key = (name, seed_key, fold_key)
         if key not in self._data:
             self._data[key] = load_scenario_spec(spec, self.scenario, self.cache_dir, seed, fold_key)

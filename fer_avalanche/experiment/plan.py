@@ -76,12 +76,7 @@ class Cell:
 
 def fold_indices(spec: DatasetSpec) -> list[int | None]:
     """The folds a run iterates for one dataset: ``[None]``, or every fold of ``folds = "all"``."""
-    method = getattr(spec.split, "fold_indices", None)
-    if method is not None:
-        return list(method())
-    if getattr(spec.split, "folds", None) == "all":
-        return list(range(spec.split.k))
-    return [None]
+    return spec.split.fold_indices()
 
 
 def sequence_folds(scenario: Scenario) -> list[int | None]:

@@ -106,7 +106,7 @@ class _Run:
 
     def _has_folds(self, name: str) -> bool:
         spec = next((t for t in self.scenario.targets if t.name == name), None)
-        return spec is not None and getattr(spec.split, "folds", None) == "all"
+        return spec is not None and spec.split.has_folds
 
     def datasets_summary(self) -> list[dict[str, Any]]:
         seen: dict[int, dict[str, Any]] = {}

@@ -54,13 +54,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import device_batches
 from fer_avalanche.strategies.plugins.gdumb import warm_start_gdumb
 from fer_avalanche.strategies.plugins.lwf import warm_start_lwf
 from fer_avalanche.strategies.plugins.mas import gradient_importance, mas_importance
 from fer_avalanche.strategies.plugins.si import warm_start_si
-from fer_avalanche.utils import is_int, on_experience, quiet_third_party
+from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import (

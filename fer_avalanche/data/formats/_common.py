@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.cache import cached_load
 from fer_avalanche.data.ferdata import FERData, split_code
 from fer_avalanche.data.imageio import (
@@ -46,7 +47,6 @@ from fer_avalanche.data.imageio import (
 )
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
 from fer_avalanche.labels import BASIC7, LabelSpace, get_label_space
-from fer_avalanche.utils import is_int
 
 __all__ = [
     "Sample",

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.data.formats._common import (
     LoadSettings,
@@ -51,7 +52,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.utils import is_int
 
 __all__ = ["load_affectnet", "AFFECTNET_CODES", "AFFECTNET_DROPPED"]
 

@@ -35,6 +35,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.data.formats._common import (
     LoadSettings,
@@ -46,7 +47,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.utils import is_int
 
 __all__ = ["load_ckplus", "CKPLUS_CODES", "CK48_FOLDERS"]
 

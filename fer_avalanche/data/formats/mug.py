@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.data.formats._common import (
     LoadSettings,
@@ -39,7 +40,6 @@ from fer_avalanche.data.formats._common import (
 )
 from fer_avalanche.data.registry import register_format
 from fer_avalanche.errors import ConfigError, DatasetError, LabelError
-from fer_avalanche.utils import is_int
 
 __all__ = ["load_mug", "MUG_EMOTIONS", "apex_window"]
 

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from fer_avalanche.benchmarks import MEAN, STD
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import is_int, quiet_third_party
+from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin

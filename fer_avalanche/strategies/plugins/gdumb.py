@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.utils import is_int, on_experience, quiet_third_party
+from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import GDumbPlugin as _AvalancheGDumb

@@ -23,9 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import device_batches
-from fer_avalanche.utils import is_int, quiet_third_party
+from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SynapticIntelligencePlugin
