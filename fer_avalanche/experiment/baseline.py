@@ -19,12 +19,12 @@ from typing import Any
 
 import torch
 
-from fer_avalanche.errors import CheckpointError
 from fer_avalanche.experiment.context import ExperimentContext, stable_seed
 from fer_avalanche.experiment.evaluation import evaluate, evaluator_for
 from fer_avalanche.experiment.progress import EpochReporter
 from fer_avalanche.experiment.records import ZERO_BUDGET, BaselineRecord
 from fer_avalanche.experiment.store import load_checkpoint, save_checkpoint
+from fer_avalanche.models.base import load_weights
 from fer_avalanche.utils import quiet_third_party, seed_everything
 
 __all__ = ["train_or_load_baseline", "state_bytes", "load_state_bytes"]
@@ -40,12 +40,7 @@ def state_bytes(model: torch.nn.Module) -> bytes:
 def load_state_bytes(model: torch.nn.Module, data: bytes, origin: str) -> torch.nn.Module:
     """Load :func:`state_bytes` into ``model``; a mismatch is a :class:`CheckpointError` naming ``origin``."""
     state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    try:
-        model.load_state_dict(state)
-    except (RuntimeError, KeyError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise CheckpointError(f"{origin}: checkpoint does not match the model ({first})") from None
-    return model
+    return load_weights(model, state, origin)
 
 
 def _train(ctx: ExperimentContext, seed: int, model: torch.nn.Module, echo: Any) -> dict[str, Any]:
@@ -109,11 +104,7 @@ def train_or_load_baseline(
         save_checkpoint(path, {**saved, "key": key})
         info = {k: v for k, v in saved.items() if k != "model"}
         info["reused"] = False
-    try:
-        model.load_state_dict(saved["model"])
-    except (RuntimeError, KeyError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise CheckpointError(f"{path}: checkpoint does not match the model ({first})") from None
+    load_weights(model, saved["model"], str(path))
     record = BaselineRecord(
         seed=seed,
         key=key,

@@ -26,7 +26,7 @@ import inspect
 from typing import Any
 
 from fer_avalanche.errors import ConfigError
-from fer_avalanche.models.base import PART_NAMES, FERModel
+from fer_avalanche.models.base import PART_NAMES, FERModel, load_weights
 from fer_avalanche.models.fernet import FERNet
 from fer_avalanche.models.paper import PaperNet
 from fer_avalanche.models.resnet import ResNet18
@@ -42,6 +42,7 @@ __all__ = [
     "make_model",
     "list_architectures",
     "architecture_options",
+    "load_weights",
 ]
 
 #: Registered architectures: name -> model class.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
-__all__ = ["FERModel", "PART_NAMES"]
+from fer_avalanche.errors import CheckpointError
+
+__all__ = ["FERModel", "PART_NAMES", "load_weights"]
 
 #: Names of a model's freezable parts, input to output: every architecture has exactly these children.
 PART_NAMES: tuple[str, ...] = ("features", "last_conv", "classifier")
@@ -39,3 +43,25 @@ class FERModel(nn.Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.config.items())
+
+
+def load_weights(model: nn.Module, state: Mapping[str, torch.Tensor], origin: str = "") -> nn.Module:
+    """Put a ``state_dict`` back into ``model`` (strict); a mismatch is a :class:`CheckpointError`.
+
+    The error names ``origin`` (the file). The one place a saved network's weights are loaded.
+
+    Example:
+        >>> from torch import nn
+        >>> load_weights(  # doctest: +ELLIPSIS
+        ...     nn.Linear(2, 1), nn.Linear(2, 3).state_dict(), "w.pt")
+        Traceback (most recent call last):
+        ...
+        fer_avalanche.errors.CheckpointError: w.pt: checkpoint does not match the model (...)
+    """
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        prefix = f"{origin}: " if origin else ""
+        raise CheckpointError(f"{prefix}checkpoint does not match the model ({first})") from None
+    return model

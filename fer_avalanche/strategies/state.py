@@ -50,6 +50,7 @@ from torch import nn
 
 from fer_avalanche.errors import CheckpointError
 from fer_avalanche.loaders import gather_tensors
+from fer_avalanche.models.base import load_weights
 from fer_avalanche.strategies.template import FastDataMixin
 from fer_avalanche.utils import quiet_third_party
 
@@ -243,11 +244,7 @@ class _Codec:
 
     @staticmethod
     def load_module_state(module: nn.Module, node: dict[str, Any]) -> None:
-        try:
-            module.load_state_dict(node["state"])
-        except (RuntimeError, KeyError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise CheckpointError(f"checkpoint does not match the model ({first})") from None
+        load_weights(module, node["state"])
         for m, training in zip(module.modules(), node["training"], strict=True):
             m.training = bool(training)
         for p, flag in zip(module.parameters(), node["requires_grad"], strict=True):
