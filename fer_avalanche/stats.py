@@ -348,10 +348,19 @@ class _Estimate:
         return _Estimate(self.point - other.point, self.draws - other.draws, n, kind, floor)
 
     def image_variance(self) -> float:
-        """The within-cell variance of the estimate: its draws', floored at ``floor**2``."""
+        """The within-cell variance of the estimate: its draws', floored at what add-one smoothing gives.
+
+        An accuracy ``k / n``: ``p (1 - p) / n`` with ``p = (k + 1) / (n + 2)``; a difference or MI:
+        one discordant image, ``(scale / n)^2`` (``scale`` = ``floor`` / the one-unit floor SD).
+        """
         d = self.draws[np.isfinite(self.draws)]
         var = float(d.var(ddof=1)) if d.size > 1 else 0.0
-        return max(var, self.floor**2)
+        if self.kind == "acc":
+            p = (self.point * self.n + 1.0) / (self.n + 2.0)
+            least = p * (1.0 - p) / self.n
+        else:
+            least = (self.floor / _floor_sd(self.n) / self.n) ** 2 if self.n > 0 else self.floor**2
+        return max(var, least)
 
 
 _BOUNDS = {

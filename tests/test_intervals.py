@@ -64,7 +64,12 @@ def _units(k: int, target_right: list[int], n: int = 67) -> dict[Any, Any]:
     units = {}
     for s in range(k):
         base = {"src": correct_vector(400, 300, s), "tgt": correct_vector(n, 20, s)}
-        rows = {("ft-fc", "tgt"): {"src": correct_vector(400, 270, s), "tgt": correct_vector(n, target_right[s], s)}}
+        rows = {
+            ("ft-fc", "tgt"): {
+                "src": correct_vector(400, 270, s),
+                "tgt": correct_vector(n, target_right[s], s),
+            }
+        }
         units[(s, None)] = {"baseline": base, "rows": rows}
     return build_results(units)
 
@@ -76,9 +81,8 @@ def test_all_correct_row_has_an_interval_of_nonzero_width() -> None:
     (entry,) = out["summary"]
     assert entry["ci"]["acc"]["tgt"][1] - entry["ci"]["acc"]["tgt"][0] > 0.05
     # unchanged predictions on the source: MI 1.000 is not printed as certain
-    same = build_results({(0, None): {"baseline": {"src": correct_vector(400, 300), "tgt": correct_vector(67, 20)},
-                                      "rows": {("naive", "tgt"): {"src": correct_vector(400, 300),
-                                                                  "tgt": correct_vector(67, 20)}}}})  # fmt: skip
+    cells = {"src": correct_vector(400, 300), "tgt": correct_vector(67, 20)}
+    same = build_results({(0, None): {"baseline": cells, "rows": {("naive", "tgt"): dict(cells)}}})
     lo, hi = add_intervals(same, n_boot=200)["rows"][0]["ci"]["memory_integrity"]
     assert lo < 1.0 < hi and hi - lo > 0.005
 
@@ -108,7 +112,9 @@ def test_summary_over_units_is_the_t_interval_of_the_unit_values() -> None:
     assert entry["target_acc"] == pytest.approx(values.mean())
     assert (lo + hi) / 2 == pytest.approx(values.mean(), abs=1e-9)
     # wider than the seeds' spread alone (image noise added), narrower than with 4x that noise
-    assert half_units_only < (hi - lo) / 2 < 4.3027 * math.sqrt(values.var(ddof=1) + 4 * 0.0036) / math.sqrt(3)
+    assert (
+        half_units_only < (hi - lo) / 2 < 4.3027 * math.sqrt(values.var(ddof=1) + 4 * 0.0036) / math.sqrt(3)
+    )
 
 
 # ---------------------------------------------------------------- k-fold
@@ -168,9 +174,38 @@ def test_compare_reports_holm_adjusted_p_values_and_warns_below_three_units() ->
     (t,) = three["targets"]
     assert t["ci_scope"] == "units" and three["adjustment"] == "holm" and three["warnings"] == []
     raw = [t[m]["p"] for m in ("target_acc", "source_acc", "memory_integrity")]
-    assert [t[m]["p_holm"] for m in ("target_acc", "source_acc", "memory_integrity")] == pytest.approx(holm(raw))
+    assert [t[m]["p_holm"] for m in ("target_acc", "source_acc", "memory_integrity")] == pytest.approx(
+        holm(raw)
+    )
     text = format_comparison(three)
     assert "Holm" in text and "3 comparisons" in text
     two = compare(build_results({u: units[u] for u in [(0, None), (1, None)]}), "a", "b", n_boot=200)
     assert two["warnings"] and "fewer than 3 units" in two["warnings"][0]
     assert "fewer than 3 units" in format_comparison(two)
+
+
+# ---------------------------------------------------------------- the CLI and the plot
+def test_report_compare_warns_on_stderr_below_three_units(tmp_path, capsys) -> None:
+    import json
+
+    from test_reporting import make_results
+
+    from fer_avalanche.cli import main
+
+    (tmp_path / "results.json").write_text(json.dumps(make_results(seeds=(0, 1))))
+    assert main(["report", str(tmp_path), "--compare", "fusion", "ft-fc", "--n-boot", "100"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: fewer than 3 units" in captured.err and "jaffe (2)" in captured.err
+    assert "> **warning**: fewer than 3 units" in captured.out
+
+
+def test_tradeoff_marks_one_unit_points_as_images_only() -> None:
+    from test_reporting import make_results
+
+    from fer_avalanche.reporting import ensure_intervals, tradeoff_figure
+
+    fig = tradeoff_figure(ensure_intervals(make_results(), n_boot=100))
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "ft-fcⁱ" in labels and any("test images only" in t.get_text() for t in fig.texts)
+    fig3 = tradeoff_figure(ensure_intervals(make_results(seeds=(0, 1, 2)), n_boot=100))
+    assert "ft-fc" in [t.get_text() for t in fig3.axes[0].texts] and not fig3.texts
