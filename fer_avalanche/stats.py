@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -168,6 +169,7 @@ def _t_central(t: np.ndarray, df: float) -> np.ndarray:
     return 2.0 / math.pi * (theta + sin * total)
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile(q: float, df: float) -> float:
     """The ``q`` quantile (``q`` > 0.5) of Student's t with ``df`` degrees of freedom (``inf``: normal).
 
