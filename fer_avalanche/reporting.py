@@ -225,7 +225,8 @@ def _unit_label(entry: Mapping[str, Any]) -> str:
 
 def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[str, Any]:
     """``results`` itself when it has its ``summary`` and row intervals, else
-    :func:`fer_avalanche.stats.add_intervals` of it (a new dict).
+    :func:`fer_avalanche.stats.add_intervals` of it (a new dict); also when its summary lacks
+    ``ci_scope`` (intervals of the two-level bootstrap used before issue 20, recomputed).
 
     Example:
         >>> r = ensure_intervals({"source": "s", "baseline": {"acc": {"s": 0.9}}, "rows": []})
@@ -233,7 +234,13 @@ def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[
         []
     """
     rows = results.get("rows") or []
-    if "summary" in results and all("ci" in r for r in rows) and "ci" in (results.get("baseline") or {}):
+    current = all("ci_scope" in e for e in results.get("summary") or [])  # else made by the older method
+    if (
+        "summary" in results
+        and current
+        and all("ci" in r for r in rows)
+        and "ci" in (results.get("baseline") or {})
+    ):
         return results
     return add_intervals(results, n_boot=n_boot)
 
@@ -1022,8 +1029,9 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
 def render_report(run_dir: str | Path, *, confusion_plots: bool = True, n_boot: int = 1000) -> list[Path]:
     """Re-render ``results.csv``, ``results.md`` and every plot from ``RUN_DIR/results.json``.
 
-    Intervals missing from the file (a run made before they existed) are recomputed in memory
-    (``n_boot`` draws); ``results.json`` itself is left untouched. Returns the paths written.
+    Intervals missing from the file (a run made before they existed, or before ``ci_scope``) are
+    recomputed in memory (``n_boot`` draws); ``results.json`` itself is left untouched. Returns the
+    paths written.
 
     Raises:
         ReportError: ``results.json`` is missing or corrupt (the message names the file).
