@@ -11,12 +11,14 @@ Pure numpy, seeded, vectorised (no Python loop over bootstrap draws). What is re
   makes :func:`compare` paired too. The draws of a (unit, dataset) depend only on the bootstrap
   ``seed``, the unit and the dataset name, never on which other rows a run holds.
 - **Over units** (a summary of several seeds and/or folds): a t-interval over the units of the per-unit
-  paired estimates, with the image-level variance added: ``mean +- t(k-1) * sqrt((s^2 + v) / k)``,
-  where ``s`` is the sample standard deviation of the ``k`` unit values and ``v`` the mean over units of
-  each unit's within-cell bootstrap variance (:func:`units_interval`). The seeds' (training) variance,
-  which the test images cannot show, is in ``s``; ``v`` keeps the interval honest when ``s`` is small by
-  chance or the units share a test set. With a single unit the summary interval is that row's own
-  (test images only), marked ``ci_scope: "images"`` (``"units"`` otherwise).
+  paired estimates with the image-level variance: ``mean +- t(k-1) * sqrt(V / k)``, where ``s`` is the
+  sample standard deviation of the ``k`` unit values, ``v`` the mean over units of each unit's
+  within-cell bootstrap variance, and ``V = s^2 + v`` when the units share one test set (the source's,
+  whose image noise does not average out over seeds), ``V = max(s^2, v)`` when each unit has its own
+  (folds, ``split.seed = "run"``: ``s`` already holds that noise) (:func:`units_interval`). The seeds'
+  (training) variance, which the test images cannot show, is in ``s``. With a single unit the summary
+  interval is that row's own (test images only), marked ``ci_scope: "images"`` (``"units"``
+  otherwise).
 - **At the boundary** (67 of 67 right, or predictions that do not change) the bootstrap collapses to a
   point. Every within-cell interval therefore contains the one the test-set size alone allows: the
   Wilson score interval for an accuracy, and ``+- z^2 / (n + z^2)`` (Wilson's half-width at 0 of ``n``
@@ -240,16 +242,26 @@ def wilson_interval(k: float, n: int, level: float = LEVEL) -> list[float]:
 
 
 def units_interval(
-    values: Sequence[float] | np.ndarray, image_variances: Sequence[float] | np.ndarray, level: float = LEVEL
+    values: Sequence[float] | np.ndarray,
+    image_variances: Sequence[float] | np.ndarray,
+    level: float = LEVEL,
+    *,
+    shared: bool = True,
 ) -> tuple[Any, Any]:
-    """The interval over ``k`` >= 2 units: ``mean +- t(k-1) * sqrt((s^2 + mean(image_variances)) / k)``.
+    """The interval over ``k`` >= 2 units: ``mean +- t(k-1) * sqrt(V / k)``.
 
     ``values`` are the per-unit estimates (``[..., k]``: leading axes are vectorised), ``s`` their
-    sample standard deviation, ``image_variances`` each unit's within-cell (test-image) variance.
+    sample standard deviation, ``v`` the mean of ``image_variances``, each unit's within-cell
+    (test-image) variance. ``shared``: the units were scored on one test set (FER2013's PrivateTest for
+    every seed), whose image noise does not average out over units: ``V = s^2 + v``. Otherwise (each
+    unit its own test set: a fold, or ``split.seed = "run"``) ``s^2`` already holds the image noise,
+    and ``V = max(s^2, v)`` only stops ``s`` from being smaller than the images alone allow.
     Returns ``(low, high)``, floats or arrays of the leading shape.
 
     Example:
         >>> [round(float(v), 3) for v in units_interval([0.5, 0.6, 0.7], [0.0, 0.0, 0.0])]
+        [0.352, 0.848]
+        >>> [round(float(v), 3) for v in units_interval([0.6, 0.6, 0.6], [0.01, 0.01, 0.01], shared=False)]
         [0.352, 0.848]
     """
     v = np.asarray(values, dtype=np.float64)
@@ -258,7 +270,8 @@ def units_interval(
     if k < 2:
         raise ConfigError(f"units_interval: needs at least 2 units, got {k}")
     mean = v.mean(axis=-1)
-    se = np.sqrt((v.var(axis=-1, ddof=1) + w.mean(axis=-1)) / k)
+    s2, mean_v = v.var(axis=-1, ddof=1), w.mean(axis=-1)
+    se = np.sqrt((s2 + mean_v if shared else np.maximum(s2, mean_v)) / k)
     half = t_quantile(0.5 + level / 2.0, k - 1) * se
     lo, hi = mean - half, mean + half
     return (float(lo), float(hi)) if lo.ndim == 0 else (lo, hi)
@@ -333,7 +346,8 @@ class _Estimate:
 
     ``kind`` is ``"acc"`` (an accuracy in [0, 1]), ``"diff"`` (a difference of accuracies) or
     ``"ratio"`` (MI); ``n`` the test images behind it; ``floor`` the least image-level standard
-    deviation ``n`` test images allow (``z / (n + z^2)``, times ``1 / acc_base`` for MI).
+    deviation ``n`` test images allow (``z / (n + z^2)``, times ``1 / acc_base`` for MI);
+    ``test_set`` names the test set the unit was scored on (units on one test set share its noise).
     """
 
     point: float
@@ -341,13 +355,14 @@ class _Estimate:
     n: int
     kind: str
     floor: float
+    test_set: Any = None
 
     def __sub__(self, other: _Estimate) -> _Estimate:
         """The paired difference of two estimates on the same images (and units)."""
         n = min(self.n, other.n)
         kind = "diff" if self.kind == "acc" else "ratio-diff"
         floor = max(self.floor, other.floor)
-        return _Estimate(self.point - other.point, self.draws - other.draws, n, kind, floor)
+        return _Estimate(self.point - other.point, self.draws - other.draws, n, kind, floor, self.test_set)
 
     def image_variance(self) -> float:
         """The within-cell variance of the estimate: its draws', floored at what add-one smoothing gives.
@@ -404,8 +419,14 @@ def _units_ci(ests: Sequence[_Estimate | None], level: float = LEVEL) -> list[fl
     points = [e.point for e in ests]
     if not all(math.isfinite(p) for p in points):
         return None
-    lo, hi = units_interval(points, [e.image_variance() for e in ests], level)
+    lo, hi = units_interval(points, [e.image_variance() for e in ests], level, shared=_shared(ests))
     return _clip([lo, hi], ests[0].kind)
+
+
+def _shared(ests: Sequence[_Estimate]) -> bool:
+    """Whether the units were scored on one test set (unknown counts as shared: the wider interval)."""
+    first = ests[0].test_set
+    return first is None or all(e.test_set == first for e in ests)
 
 
 def _units_p(ests: Sequence[_Estimate | None]) -> float | None:
@@ -414,7 +435,8 @@ def _units_p(ests: Sequence[_Estimate | None]) -> float | None:
         return None
     points = np.array([e.point for e in ests])
     k = len(points)
-    var = (points.var(ddof=1) if k > 1 else 0.0) + np.mean([e.image_variance() for e in ests])
+    s2, v = (points.var(ddof=1) if k > 1 else 0.0), float(np.mean([e.image_variance() for e in ests]))
+    var = s2 + v if k == 1 or _shared(ests) else max(s2, v)
     se = math.sqrt(var / k)
     mean = float(points.mean())
     if se == 0.0:
@@ -489,9 +511,9 @@ def _draw_all(
                 continue
             correct = np.stack([pred == labels for _, pred in models])
             acc = bootstrap_accuracies(correct, n_boot, _rng(seed, "unit", origin[0], origin[1], d))
-            n = int(labels.size)
+            n, test_set = int(labels.size), (d, zlib.crc32(str(base["labels"][d]).encode("utf-8")))
             for k, (i, _) in enumerate(models):
-                est = _Estimate(float(correct[k].mean()), acc[:, k], n, "acc", _floor_sd(n))
+                est = _Estimate(float(correct[k].mean()), acc[:, k], n, "acc", _floor_sd(n), test_set)
                 target = out.base.setdefault(unit, {}) if i is None else out.rows.setdefault(i, {})
                 target[d] = est
             if base_pred is not None and origin == unit:
@@ -514,7 +536,9 @@ def _row_metric_draws(results: Mapping[str, Any], draws: _Draws, i: int) -> dict
             ratio = np.where(src0.draws > 0, src.draws / np.where(src0.draws > 0, src0.draws, 1.0), np.nan)
         point = src.point / src0.point if src0.point > 0 else math.nan
         scale = 1.0 / src0.point if src0.point > 0 else 1.0
-        out["memory_integrity"] = _Estimate(point, ratio, src.n, "ratio", _floor_sd(src.n, scale))
+        out["memory_integrity"] = _Estimate(
+            point, ratio, src.n, "ratio", _floor_sd(src.n, scale), src.test_set
+        )
     out["source_drop"] = src0 - src if src is not None and src0 is not None else None
     out["target_gain"] = tgt - tgt0 if tgt is not None and tgt0 is not None and target != source else None
     return out
@@ -632,7 +656,8 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
     out["intervals"] = {
         "method": "one unit: percentile bootstrap over test images, paired with the unit's baseline, "
         "widened to the Wilson / z^2/(n+z^2) floor; several units (seeds/folds): t-interval over units, "
-        "mean +- t(k-1) * sqrt((s^2 + mean image variance) / k)",
+        "mean +- t(k-1) * sqrt(V / k), V = s^2 + v on one shared test set, max(s^2, v) on a test set "
+        "per unit",
         "level": LEVEL,
         "n_boot": int(n_boot),
         "seed": int(seed),

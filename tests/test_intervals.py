@@ -104,16 +104,25 @@ def test_ci_scope_says_whether_units_back_the_interval() -> None:
 
 
 def test_summary_over_units_is_the_t_interval_of_the_unit_values() -> None:
+    # each seed its own target test set (as split.seed = "run"): V = max(s^2, v), here s^2
     out = add_intervals(_units(3, [45, 50, 55]), n_boot=400)
     (entry,) = out["summary"]
     lo, hi = entry["ci"]["acc"]["tgt"]
     values = np.array([45, 50, 55]) / 67
-    half_units_only = 4.3027 * values.std(ddof=1) / math.sqrt(3)
     assert entry["target_acc"] == pytest.approx(values.mean())
-    assert (lo + hi) / 2 == pytest.approx(values.mean(), abs=1e-9)
-    # wider than the seeds' spread alone (image noise added), narrower than with 4x that noise
-    assert (
-        half_units_only < (hi - lo) / 2 < 4.3027 * math.sqrt(values.var(ddof=1) + 4 * 0.0036) / math.sqrt(3)
+    half = 4.3027 * values.std(ddof=1) / math.sqrt(3)
+    assert (lo, hi) == pytest.approx((values.mean() - half, values.mean() + half), abs=1e-4)
+
+
+def test_units_on_one_test_set_add_its_variance_units_on_their_own_do_not() -> None:
+    values, v = [0.60, 0.61, 0.62], [0.0001] * 3  # s^2 = 0.0001 = v
+    shared = units_interval(values, v, shared=True)
+    own = units_interval(values, v, shared=False)
+    assert shared[1] - shared[0] == pytest.approx(2 * 4.3027 * math.sqrt(0.0002 / 3), abs=1e-5)
+    assert own[1] - own[0] == pytest.approx(2 * 4.3027 * math.sqrt(0.0001 / 3), abs=1e-5)
+    # units that agree exactly still get the images' width, whether they share a test set or not
+    assert units_interval([0.6] * 3, v, shared=False)[1] - 0.6 == pytest.approx(
+        4.3027 * 0.01 / math.sqrt(3), abs=1e-5
     )
 
 
@@ -153,6 +162,11 @@ def test_kfold_rows_get_source_and_mi_intervals_from_the_fold_free_baseline() ->
     (entry,) = out["summary"]
     assert entry["n_units"] == 3 and entry["ci_scope"] == "units"
     assert entry["ci"]["memory_integrity"] is not None and entry["ci"]["source_drop"] is not None
+    # the folds share the source test set: its variance is added to the folds' spread (V = s^2 + v)
+    src = np.array([280, 270, 260]) / 400
+    v = np.mean(src * (1 - src) / 400)
+    lo, hi = entry["ci"]["acc"]["src"]
+    assert (hi - lo) / 2 == pytest.approx(4.3027 * math.sqrt((src.var(ddof=1) + v) / 3), rel=0.1)
     assert out["baseline"]["ci"]["acc"]["src"] is not None and out["baseline"]["ci"]["acc"]["tgt"] is not None
     line = [x for x in markdown_report(out).splitlines() if x.startswith("| ft-fc | tgt |")][0]
     assert "± 0.0" not in line and line.count("[") >= 5
