@@ -226,6 +226,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from fer_avalanche.stats import compare
 
         comparison = compare(load_results(args.run_dir), *args.compare, n_boot=args.n_boot)
+        for warning in comparison.get("warnings") or []:
+            print(f"warning: {warning}", file=sys.stderr)
         print(json.dumps(comparison) if args.json else format_comparison(comparison))
         return 0
     paths = render_report(args.run_dir, n_boot=args.n_boot)

@@ -69,11 +69,17 @@ LEGEND = """\
 - **source drop** = acc_baseline[source] - acc_after[source], in percentage points (positive = forgotten).
 - **target gain** = acc_after[target] - acc_baseline[target], in points; the baseline's target accuracy
   is its zero-shot cross-dataset accuracy.
-- **[low, high]**: 95% confidence interval, a percentile bootstrap over the test images of each cell
-  (the adapted model and its baseline scored on the same resampled images, so MI and target gain are
-  paired); with several units (seeds and/or folds) a two-level bootstrap, units then images, around the
-  mean over units. A number without an interval has no per-sample predictions in the run
-  (`mean ± sample std` over units is shown instead when there are several).
+- **[low, high]**: 95% confidence interval. With several units (seeds and/or folds): a t-interval over
+  the units of the per-unit paired values, with the test images' variance added
+  (mean ± t(k-1)·sqrt((s² + v)/k); it holds the training noise between seeds). With one unit: a
+  percentile bootstrap over the test images of the cell (the adapted model and its baseline scored on
+  the same resampled images, so MI and target gain are paired), never narrower than the test set's size
+  allows (Wilson for an accuracy, so 67/67 right is not [100, 100]). A number without an interval has no
+  per-sample predictions in the run (`mean ± sample std` over units is shown instead when there are
+  several).
+- **ⁱ** after an interval: it covers the **test images only** (one unit: a single seed and fold), not
+  the training noise between seeds, which is often larger; a claim needs several seeds (3 at least,
+  5 advised: README, "How many seeds a claim needs").
 - **macro-F1** (%): unweighted mean of per-class F1 over the classes present in the test set's true
   labels (sklearn `f1_score(average="macro", labels=present)`); mean over units, no interval.
 - **steps**: optimizer steps of the adaptation; **target passes**: samples of the target's training set
@@ -95,6 +101,8 @@ column j = dataset j, trained at row j):
   in points (best accuracy ever had minus final)."""
 
 FRONT_MARK = "★"
+#: Appended to an interval that only resamples the test images (``ci_scope: "images"``: one unit).
+IMAGES_MARK = "ⁱ"
 
 
 class ReportError(ResultsError):
@@ -145,8 +153,10 @@ def _fmt_ci(
     scale: float = 100.0,
     digits: int = 1,
     spread: Sequence[float] = (),
+    mark: str = "",
 ) -> str:
-    """``value [low, high]``; without an interval ``_fmt(spread)`` (mean ± std over units) or the value."""
+    """``value [low, high]`` (then ``mark``); without an interval ``_fmt(spread)`` (mean ± std over
+    units) or the value."""
     v = as_float(value)
     if not math.isfinite(v):
         return "–"
@@ -154,7 +164,7 @@ def _fmt_ci(
         finite = [x for x in spread if math.isfinite(x)]
         return _fmt(finite, scale, digits) if len(finite) > 1 else f"{v * scale:.{digits}f}"
     lo, hi = as_float(ci[0]) * scale, as_float(ci[1]) * scale
-    return f"{v * scale:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return f"{v * scale:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]{mark}"
 
 
 def _fmt_count(value: Any, digits: int = 0) -> str:
@@ -215,7 +225,8 @@ def _unit_label(entry: Mapping[str, Any]) -> str:
 
 def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[str, Any]:
     """``results`` itself when it has its ``summary`` and row intervals, else
-    :func:`fer_avalanche.stats.add_intervals` of it (a new dict).
+    :func:`fer_avalanche.stats.add_intervals` of it (a new dict); also when its summary lacks
+    ``ci_scope`` (intervals of the two-level bootstrap used before issue 20, recomputed).
 
     Example:
         >>> r = ensure_intervals({"source": "s", "baseline": {"acc": {"s": 0.9}}, "rows": []})
@@ -223,7 +234,13 @@ def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[
         []
     """
     rows = results.get("rows") or []
-    if "summary" in results and all("ci" in r for r in rows) and "ci" in (results.get("baseline") or {}):
+    current = all("ci_scope" in e for e in results.get("summary") or [])  # else made by the older method
+    if (
+        "summary" in results
+        and current
+        and all("ci" in r for r in rows)
+        and "ci" in (results.get("baseline") or {})
+    ):
         return results
     return add_intervals(results, n_boot=n_boot)
 
@@ -407,9 +424,10 @@ def _baseline_line(results: Mapping[str, Any], target: str) -> list[str]:
     src = [as_float(b["acc"].get(source)) for b in base]
     tgt = [as_float(b["acc"].get(target)) for b in base]
     f1 = [b["macro_f1"] for b in base if b["macro_f1"]]
+    mark = IMAGES_MARK if (results.get("baseline") or {}).get("ci_scope") == "images" else ""
     return [
-        "baseline", target, _fmt_ci(_mean_std(src)[0], ci.get(source), spread=src),
-        _fmt_ci(_mean_std(tgt)[0], ci.get(target), spread=tgt) if target != "–" else "–",
+        "baseline", target, _fmt_ci(_mean_std(src)[0], ci.get(source), spread=src, mark=mark),
+        _fmt_ci(_mean_std(tgt)[0], ci.get(target), spread=tgt, mark=mark) if target != "–" else "–",
         "1.000", "0.0", "0.0" if target != "–" else "–",
         _fmt_ci(_mean_std([as_float(f.get(target)) for f in f1])[0], None) if target != "–" else "–",
         _fmt_ci(_mean_std([as_float(f.get(source)) for f in f1])[0], None), "–", "–", "–", str(len(base)), "",
@@ -423,8 +441,10 @@ def _summary_line(results: Mapping[str, Any], entry: Mapping[str, Any]) -> list[
     f1 = entry.get("macro_f1") or {}
     budget = entry.get("budget") or {}
 
+    mark = IMAGES_MARK if entry.get("ci_scope") == "images" else ""
+
     def cell(name: str, scale: float = 100.0, digits: int = 1) -> str:
-        return _fmt_ci(entry.get(name), ci[name], scale, digits, spread[name])
+        return _fmt_ci(entry.get(name), ci[name], scale, digits, spread[name], mark)
 
     return [
         entry["strategy"], entry["target"], cell("source_acc"), cell("target_acc"),
@@ -455,7 +475,14 @@ def _per_unit_table(results: Mapping[str, Any]) -> list[str]:
         "strategy", "target", "unit", "source acc (%)", "target acc (%)", "MI", "target gain (pts)",
         "steps", "target passes", "source samples",
     ]  # fmt: skip
-    return ["## Per seed and fold", "", _md_table(header, lines, ["---"] * 3 + ["---:"] * 7), ""]
+    return [
+        "## Per seed and fold",
+        "",
+        "Each row is one unit: its intervals cover the test images only (no seed-to-seed noise).",
+        "",
+        _md_table(header, lines, ["---"] * 3 + ["---:"] * 7),
+        "",
+    ]
 
 
 def _sequence_title(s: Mapping[str, Any]) -> str:
@@ -560,6 +587,10 @@ def markdown_report(results: Mapping[str, Any]) -> str:
 def format_comparison(comparison: Mapping[str, Any]) -> str:
     """The paired comparison of :func:`fer_avalanche.stats.compare` as a Markdown table with a legend.
 
+    Each difference shows its interval and, when the comparison has them, its Holm-adjusted p-value
+    (over every comparison printed; ``*`` where it is below ``1 - level``, else where the interval
+    excludes 0); the comparison's ``warnings`` (fewer than 3 units) are printed above the table.
+
     Example:
         >>> text = format_comparison({"a": "x", "b": "y", "level": 0.95, "targets": [{"target": "t",
         ...     "n_units": 1, "target_acc": {"a": 0.9, "b": 0.8, "diff": 0.1, "ci": [0.05, 0.15]},
@@ -576,11 +607,14 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
         if not math.isfinite(d):
             return "–"
         text = f"{d * scale:+.{digits}f}"
+        p = entry.get("p_holm")
         if ci:
             lo, hi = as_float(ci[0]), as_float(ci[1])
-            text += f" [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]" + (
-                " *" if lo > 0 or hi < 0 else ""
-            )
+            text += f" [{lo * scale:+.{digits}f}, {hi * scale:+.{digits}f}]"
+            if p is None:
+                text += " *" if lo > 0 or hi < 0 else ""
+        if p is not None:
+            text += f" p={as_float(p):.3f}" + (" *" if as_float(p) < 1.0 - level else "")
         return text
 
     def pair(entry: Mapping[str, Any], scale: float, digits: int) -> str:
@@ -599,16 +633,28 @@ def format_comparison(comparison: Mapping[str, Any]) -> str:
         "target", "units", f"target acc {a} / {b} (%)", "Δ target acc (pts)", f"source acc {a} / {b} (%)",
         "Δ source acc (pts)", f"MI {a} / {b}", "Δ MI",
     ]  # fmt: skip
+    warnings = [f"> **warning**: {w}" for w in comparison.get("warnings") or []]
+    if comparison.get("adjustment") == "holm":
+        n = comparison.get("n_comparisons", "–")
+        star = (
+            f"- p: two-sided p-value of no difference, **Holm-adjusted over the {n} comparisons printed** "
+            f"(every target and metric; family-wise {1 - level:.0%}); `*`: adjusted p < {1 - level:.2f}. "
+            "The intervals themselves are not adjusted. No interval: the run has no per-sample predictions."
+        )
+    else:
+        star = "- `*`: the interval excludes 0. No interval: the run has no per-sample predictions."
     return "\n".join(
         [
             f"## Paired comparison: {a} - {b}",
             "",
+            *(warnings + [""] if warnings else []),
             _md_table(header, lines, ["---", "---:"] + ["---:"] * 6),
             "",
             f"- Δ = {a} - {b}, mean over the units (seed, fold) both were run on, with its {level:.0%} "
-            "interval: a paired percentile bootstrap over the same test images (and, with several units, "
-            "over the same units) for both strategies.",
-            "- `*`: the interval excludes 0. No interval: the run has no per-sample predictions.",
+            "interval: with several units a t-interval over the units of the per-unit paired differences "
+            "(the same test images for both strategies; the seeds' variance included), with one unit a "
+            "paired percentile bootstrap over the test images only.",
+            star,
         ]
     )
 
@@ -636,9 +682,10 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
     """Target accuracy vs memory integrity: one point per (strategy, target), mean over units.
 
     Error bars on both axes are the 95% intervals of the summary; colour and marker per target; each
-    point labelled with its strategy; the Pareto front of each target drawn as a line through its points,
-    which are ringed; the baseline (MI = 1, zero-shot target accuracy, with its interval) as a hollow
-    marker; a dashed MI = 1 line. Returns the matplotlib ``Figure``.
+    point labelled with its strategy (``ⁱ`` and dotted bars where one unit backs it: the interval then
+    covers the test images only, and a note under the plot says so); the Pareto front of each target
+    drawn as a line through its points, which are ringed; the baseline (MI = 1, zero-shot target
+    accuracy, with its interval) as a hollow marker; a dashed MI = 1 line. Returns the matplotlib ``Figure``.
 
     Example:
         >>> fig = tradeoff_figure(results)  # doctest: +SKIP
@@ -651,6 +698,7 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
     base = _baseline_entries(results)
     base_ci = ((results.get("baseline") or {}).get("ci") or {}).get("acc") or {}
     summary = _summary_in_order(results)
+    any_images = False
     for k, target in enumerate(_targets_in_order(results)):
         color, marker = f"C{k % 10}", markers[k % len(markers)]
         b_mean, _, b_n = _mean_std([as_float(b["acc"].get(target)) for b in base])
@@ -669,13 +717,19 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
             if not (math.isfinite(x) and math.isfinite(y)):
                 continue
             ci = _row_ci(e, source)
-            ax.errorbar(
+            images_only = e.get("ci_scope") == "images"
+            bars = ax.errorbar(
                 x, y * 100, xerr=_err(x, ci["memory_integrity"]), yerr=_err(y * 100, ci["target_acc"], 100),
                 color=color, marker=marker, markersize=6, linestyle="none", capsize=2, elinewidth=0.8,
                 label=f"target {target}" if first else None,
             )  # fmt: skip
+            if images_only:  # dotted bars: test images only
+                for line in bars[2]:
+                    line.set_linestyle(":")
+                any_images = True
             first = False
-            ax.annotate(e["strategy"], (x, y * 100), fontsize=7, xytext=(4, 3), textcoords="offset points")
+            label = e["strategy"] + (IMAGES_MARK if images_only else "")
+            ax.annotate(label, (x, y * 100), fontsize=7, xytext=(4, 3), textcoords="offset points")
             if e.get("pareto"):
                 front.append((x, y * 100))
         if front:
@@ -692,6 +746,11 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
+    if any_images:
+        fig.text(
+            0.01, 0.005, f"{IMAGES_MARK} dotted bars: one unit (seed, fold): the interval covers the test "
+            "images only, not the noise between seeds", fontsize=6, ha="left", va="bottom",
+        )  # fmt: skip
     return fig
 
 
@@ -970,8 +1029,9 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
 def render_report(run_dir: str | Path, *, confusion_plots: bool = True, n_boot: int = 1000) -> list[Path]:
     """Re-render ``results.csv``, ``results.md`` and every plot from ``RUN_DIR/results.json``.
 
-    Intervals missing from the file (a run made before they existed) are recomputed in memory
-    (``n_boot`` draws); ``results.json`` itself is left untouched. Returns the paths written.
+    Intervals missing from the file (a run made before they existed, or before ``ci_scope``) are
+    recomputed in memory (``n_boot`` draws); ``results.json`` itself is left untouched. Returns the
+    paths written.
 
     Raises:
         ReportError: ``results.json`` is missing or corrupt (the message names the file).

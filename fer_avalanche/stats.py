@@ -10,14 +10,25 @@ Pure numpy, seeded, vectorised (no Python loop over bootstrap draws). What is re
   models share cancel. Every row of one unit (seed, fold) also shares the draws of each dataset, which
   makes :func:`compare` paired too. The draws of a (unit, dataset) depend only on the bootstrap
   ``seed``, the unit and the dataset name, never on which other rows a run holds.
-- **Over units** (a summary of several seeds and/or folds): a two-level bootstrap: draw the units
-  with replacement, then, for each drawn unit, one of its within-cell draws at random (an
-  independent resample of its test images), and average over the drawn units. With a single unit the
-  summary interval is that row's own interval.
+- **Over units** (a summary of several seeds and/or folds): a t-interval over the units of the per-unit
+  paired estimates with the image-level variance: ``mean +- t(k-1) * sqrt(V / k)``, where ``s`` is the
+  sample standard deviation of the ``k`` unit values, ``v`` the mean over units of each unit's
+  within-cell bootstrap variance, and ``V = s^2 + v`` when the units share one test set (the source's,
+  whose image noise does not average out over seeds), ``V = max(s^2, v)`` when each unit has its own
+  (folds, ``split.seed = "run"``: ``s`` already holds that noise) (:func:`units_interval`). The seeds'
+  (training) variance, which the test images cannot show, is in ``s``. With a single unit the summary
+  interval is that row's own (test images only), marked ``ci_scope: "images"`` (``"units"``
+  otherwise).
+- **At the boundary** (67 of 67 right, or predictions that do not change) the bootstrap collapses to a
+  point. Every within-cell interval therefore contains the one the test-set size alone allows: the
+  Wilson score interval for an accuracy, and ``+- z^2 / (n + z^2)`` (Wilson's half-width at 0 of ``n``
+  discordant images; scaled by ``1 / acc_base`` for MI) for a paired difference; the image-level
+  variance of a unit is floored likewise (at ``(z / (n + z^2))^2``). The benchmark
+  ``benchmarks/bench_coverage.py`` measures the coverage of these intervals (``docs/protocol.md``).
 
-Intervals are 95% percentile intervals (the 2.5th and 97.5th percentiles of the draws), as
-``[low, high]`` lists; ``None`` where the run has no per-sample predictions for the number (runs made
-before predictions were recorded).
+Intervals are 95% intervals, as ``[low, high]`` lists; ``None`` where the run has no per-sample
+predictions for the number (runs made before predictions were recorded). Accuracies are clipped to
+``[0, 1]``, differences of accuracies to ``[-1, 1]``, MI to ``[0, inf)``.
 
 Example:
     >>> import numpy as np
@@ -30,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -47,6 +59,12 @@ __all__ = [
     "ResultsError",
     "percentile_interval",
     "bootstrap_accuracies",
+    "t_quantile",
+    "t_pvalue",
+    "holm",
+    "wilson_interval",
+    "units_interval",
+    "MIN_UNITS",
     "pareto_front",
     "add_intervals",
     "compare",
@@ -128,20 +146,135 @@ def bootstrap_accuracies(
     return (_weights(n, n_boot, rng) @ m.T).astype(np.float64) / n
 
 
-def _two_level(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draws of the mean over units: ``values`` is ``[units, n_boot]`` within-unit draws."""
-    units, n_boot = values.shape
-    if units == 1:
-        return values[0]
-    k = rng.integers(0, units, size=(n_boot, units))
-    b = rng.integers(0, n_boot, size=(n_boot, units))
-    drawn = values[k, b]
-    if not np.isnan(drawn).any():
-        return drawn.mean(axis=1)
-    # undefined draws (an MI whose baseline draw scored 0): average the defined ones, NaN if none
-    count = np.isfinite(drawn).sum(axis=1)
-    total = np.where(np.isfinite(drawn), drawn, 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+def _t_central(t: np.ndarray, df: float) -> np.ndarray:
+    """``P(|T| <= t)`` for Student's t with integer ``df`` >= 1 (closed form), or the normal (``inf``)."""
+    t = np.abs(np.asarray(t, dtype=np.float64))
+    if not math.isfinite(df):
+        return np.vectorize(math.erf, otypes=[np.float64])(t / math.sqrt(2.0))
+    nu = int(df)
+    if nu < 1 or nu != df:
+        raise ConfigError(f"Student's t: degrees of freedom must be a positive integer, got {df}")
+    theta = np.arctan(t / math.sqrt(nu))
+    c2, sin = np.cos(theta) ** 2, np.sin(theta)
+    if nu % 2 == 0:  # Abramowitz & Stegun 26.7.4
+        term = total = np.ones_like(t)
+        for k in range(1, (nu - 2) // 2 + 1):
+            term = term * c2 * (2 * k - 1) / (2 * k)
+            total = total + term
+        return sin * total
+    if nu == 1:
+        return 2.0 * theta / math.pi
+    term = total = np.cos(theta)  # A&S 26.7.3
+    for k in range(1, (nu - 3) // 2 + 1):
+        term = term * c2 * (2 * k) / (2 * k + 1)
+        total = total + term
+    return 2.0 / math.pi * (theta + sin * total)
+
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(q: float, df: float) -> float:
+    """The ``q`` quantile (``q`` > 0.5) of Student's t with ``df`` degrees of freedom (``inf``: normal).
+
+    Example:
+        >>> round(t_quantile(0.975, 4), 3), round(t_quantile(0.975, math.inf), 3)
+        (2.776, 1.96)
+    """
+    if not 0.5 < q < 1.0:
+        raise ConfigError(f"t_quantile: q must be in (0.5, 1), got {q}")
+    want, lo, hi = 2.0 * q - 1.0, 0.0, 1.0
+    while float(_t_central(hi, df)) < want:
+        hi *= 2.0
+    for _ in range(100):  # bisection to double precision
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if float(_t_central(mid, df)) < want else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def t_pvalue(t: float, df: float) -> float:
+    """Two-sided p-value of a t statistic with ``df`` degrees of freedom (``inf``: normal).
+
+    Example:
+        >>> round(t_pvalue(2.776, 4), 3), round(t_pvalue(0.0, 2), 3)
+        (0.05, 1.0)
+    """
+    if not math.isfinite(t):
+        return 0.0 if not math.isnan(t) else math.nan
+    return float(max(0.0, 1.0 - float(_t_central(t, df))))
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of ``pvalues`` (family-wise error): ``None`` entries are skipped.
+
+    The ``i``-th smallest of ``m`` p-values is multiplied by ``m - i`` (0-based), made non-decreasing
+    in that order and capped at 1; reject where the adjusted p-value is below the level.
+
+    Example:
+        >>> [round(p, 2) for p in holm([0.01, 0.04, 0.03])]
+        [0.03, 0.06, 0.06]
+    """
+    known = [(float(p), i) for i, p in enumerate(pvalues) if p is not None and math.isfinite(float(p))]
+    out: list[float | None] = [None] * len(pvalues)
+    running, m = 0.0, len(known)
+    for rank, (p, i) in enumerate(sorted(known)):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
+def _z(level: float) -> float:
+    return t_quantile(0.5 + level / 2.0, math.inf)
+
+
+def wilson_interval(k: float, n: int, level: float = LEVEL) -> list[float]:
+    """The Wilson score interval of ``k`` successes in ``n`` trials: never a point, even at 0 or ``n``.
+
+    Example:
+        >>> [round(v, 3) for v in wilson_interval(67, 67)]
+        [0.946, 1.0]
+    """
+    if n < 1:
+        raise ConfigError(f"wilson_interval: n must be >= 1, got {n}")
+    z = _z(level)
+    p, z2n = k / n, z * z / n
+    center = (p + z2n / 2.0) / (1.0 + z2n)
+    half = z / (1.0 + z2n) * math.sqrt(max(p * (1.0 - p), 0.0) / n + z2n / (4.0 * n))
+    return [max(0.0, center - half), min(1.0, center + half)]
+
+
+def units_interval(
+    values: Sequence[float] | np.ndarray,
+    image_variances: Sequence[float] | np.ndarray,
+    level: float = LEVEL,
+    *,
+    shared: bool = True,
+) -> tuple[Any, Any]:
+    """The interval over ``k`` >= 2 units: ``mean +- t(k-1) * sqrt(V / k)``.
+
+    ``values`` are the per-unit estimates (``[..., k]``: leading axes are vectorised), ``s`` their
+    sample standard deviation, ``v`` the mean of ``image_variances``, each unit's within-cell
+    (test-image) variance. ``shared``: the units were scored on one test set (FER2013's PrivateTest for
+    every seed), whose image noise does not average out over units: ``V = s^2 + v``. Otherwise (each
+    unit its own test set: a fold, or ``split.seed = "run"``) ``s^2`` already holds the image noise,
+    and ``V = max(s^2, v)`` only stops ``s`` from being smaller than the images alone allow.
+    Returns ``(low, high)``, floats or arrays of the leading shape.
+
+    Example:
+        >>> [round(float(v), 3) for v in units_interval([0.5, 0.6, 0.7], [0.0, 0.0, 0.0])]
+        [0.352, 0.848]
+        >>> [round(float(v), 3) for v in units_interval([0.6, 0.6, 0.6], [0.01, 0.01, 0.01], shared=False)]
+        [0.352, 0.848]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(image_variances, dtype=np.float64), v.shape)
+    k = v.shape[-1]
+    if k < 2:
+        raise ConfigError(f"units_interval: needs at least 2 units, got {k}")
+    mean = v.mean(axis=-1)
+    s2, mean_v = v.var(axis=-1, ddof=1), w.mean(axis=-1)
+    se = np.sqrt((s2 + mean_v if shared else np.maximum(s2, mean_v)) / k)
+    half = t_quantile(0.5 + level / 2.0, k - 1) * se
+    lo, hi = mean - half, mean + half
+    return (float(lo), float(hi)) if lo.ndim == 0 else (lo, hi)
 
 
 def pareto_front(
@@ -208,29 +341,155 @@ def _decode(text: Any, where: str) -> np.ndarray | None:
 
 
 @dataclass
+class _Estimate:
+    """One number of one unit with its within-cell bootstrap draws, for intervals over units.
+
+    ``kind`` is ``"acc"`` (an accuracy in [0, 1]), ``"diff"`` (a difference of accuracies) or
+    ``"ratio"`` (MI); ``n`` the test images behind it; ``floor`` the least image-level standard
+    deviation ``n`` test images allow (``z / (n + z^2)``, times ``1 / acc_base`` for MI);
+    ``test_set`` names the test set the unit was scored on (units on one test set share its noise).
+    """
+
+    point: float
+    draws: np.ndarray
+    n: int
+    kind: str
+    floor: float
+    test_set: Any = None
+
+    def __sub__(self, other: _Estimate) -> _Estimate:
+        """The paired difference of two estimates on the same images (and units)."""
+        n = min(self.n, other.n)
+        kind = "diff" if self.kind == "acc" else "ratio-diff"
+        floor = max(self.floor, other.floor)
+        return _Estimate(self.point - other.point, self.draws - other.draws, n, kind, floor, self.test_set)
+
+    def image_variance(self) -> float:
+        """The within-cell variance of the estimate: its draws', floored at what add-one smoothing gives.
+
+        An accuracy ``k / n``: ``p (1 - p) / n`` with ``p = (k + 1) / (n + 2)``; a difference or MI:
+        one discordant image, ``(scale / n)^2`` (``scale`` = ``floor`` / the one-unit floor SD).
+        """
+        d = self.draws[np.isfinite(self.draws)]
+        var = float(d.var(ddof=1)) if d.size > 1 else 0.0
+        if self.kind == "acc":
+            p = (self.point * self.n + 1.0) / (self.n + 2.0)
+            least = p * (1.0 - p) / self.n
+        else:
+            least = (self.floor / _floor_sd(self.n) / self.n) ** 2 if self.n > 0 else self.floor**2
+        return max(var, least)
+
+
+_BOUNDS = {
+    "acc": (0.0, 1.0), "diff": (-1.0, 1.0), "ratio": (0.0, math.inf), "ratio-diff": (-math.inf, math.inf)
+}  # fmt: skip
+
+
+def _floor_sd(n: int, scale: float = 1.0) -> float:
+    z = _z(LEVEL)
+    return z / (n + z * z) * scale
+
+
+def _clip(ci: Sequence[float], kind: str) -> list[float]:
+    lo, hi = _BOUNDS[kind]
+    return [float(min(max(ci[0], lo), hi)), float(min(max(ci[1], lo), hi))]
+
+
+def _cell_ci(est: _Estimate | None, level: float = LEVEL) -> list[float] | None:
+    """One unit: the percentile interval of its draws, widened to the least ``n`` test images allow."""
+    if est is None or not math.isfinite(est.point):
+        return None
+    ci = percentile_interval(est.draws, level)
+    if ci is None:
+        return None
+    if est.kind == "acc":
+        floor = wilson_interval(round(est.point * est.n), est.n, level)
+    else:
+        half = _z(level) * est.floor
+        floor = [est.point - half, est.point + half]
+    return _clip([min(ci[0], floor[0]), max(ci[1], floor[1])], est.kind)
+
+
+def _units_ci(ests: Sequence[_Estimate | None], level: float = LEVEL) -> list[float] | None:
+    """The interval of the mean over units: the cell's own for one, else :func:`units_interval`."""
+    if not ests or any(e is None for e in ests):
+        return None
+    if len(ests) == 1:
+        return _cell_ci(ests[0], level)
+    points = [e.point for e in ests]
+    if not all(math.isfinite(p) for p in points):
+        return None
+    lo, hi = units_interval(points, [e.image_variance() for e in ests], level, shared=_shared(ests))
+    return _clip([lo, hi], ests[0].kind)
+
+
+def _shared(ests: Sequence[_Estimate]) -> bool:
+    """Whether the units were scored on one test set (unknown counts as shared: the wider interval)."""
+    first = ests[0].test_set
+    return first is None or all(e.test_set == first for e in ests)
+
+
+def _units_p(ests: Sequence[_Estimate | None]) -> float | None:
+    """Two-sided p-value of "the mean over units is 0": t(k-1) over units, a z-test for one unit."""
+    if not ests or any(e is None or not math.isfinite(e.point) for e in ests):
+        return None
+    points = np.array([e.point for e in ests])
+    k = len(points)
+    s2, v = (points.var(ddof=1) if k > 1 else 0.0), float(np.mean([e.image_variance() for e in ests]))
+    var = s2 + v if k == 1 or _shared(ests) else max(s2, v)
+    se = math.sqrt(var / k)
+    mean = float(points.mean())
+    if se == 0.0:
+        return 1.0 if mean == 0.0 else 0.0
+    return t_pvalue(mean / se, k - 1 if k > 1 else math.inf)
+
+
+def _scope(n_units: int) -> str:
+    return "units" if n_units > 1 else "images"
+
+
+@dataclass
 class _Draws:
-    """Within-cell bootstrap accuracies: per unit and dataset for the baseline, per row and dataset."""
+    """Within-cell bootstrap estimates: per unit and dataset for the baseline, per row and dataset.
+
+    ``own`` holds the (unit, dataset) pairs whose baseline entry is that unit's own (not the fold-free
+    entry a k-fold unit borrows its source evaluation from).
+    """
 
     n_boot: int
-    base: dict[Unit, dict[str, np.ndarray]] = field(default_factory=dict)
-    rows: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    base: dict[Unit, dict[str, _Estimate]] = field(default_factory=dict)
+    rows: dict[int, dict[str, _Estimate]] = field(default_factory=dict)
+    own: set[tuple[Unit, str]] = field(default_factory=set)
 
 
 def _draw_all(
     results: Mapping[str, Any], n_boot: int, seed: int, row_ids: Sequence[int] | None = None
 ) -> _Draws:
-    """Bootstrap every (unit, dataset) once, scoring the baseline and the unit's rows on the same draws."""
+    """Bootstrap every (unit, dataset) once, scoring the baseline and the unit's rows on the same draws.
+
+    A dataset a unit's baseline entry lacks (the source, under ``split.folds = "all"``: fold entries
+    hold only that fold's target) is taken from the seed's fold-free entry ``(seed, None)``, with that
+    entry's draws, so every fold of a seed is paired with the one source evaluation of its baseline.
+    """
     rows = results.get("rows") or []
     ids = range(len(rows)) if row_ids is None else row_ids
     by_unit: dict[Unit, list[int]] = {}
     for i in ids:
         by_unit.setdefault(_unit(rows[i]), []).append(i)
+    entries = {_unit(b): (k, b) for k, b in enumerate(results.get("baselines") or [])}
     out = _Draws(n_boot)
-    for b_index, base in enumerate(results.get("baselines") or []):
-        unit = _unit(base)
-        where = f"baselines[{b_index}] (seed {unit[0]}, fold {unit[1]})"
-        for d, text in (base.get("labels") or {}).items():
-            labels = _decode(text, f"{where} labels[{d!r}]")
+    for unit in dict.fromkeys([*entries, *by_unit]):
+        own = list(entries.get(unit, (0, {}))[1].get("labels") or {})
+        wanted = list(own)
+        for i in by_unit.get(unit, []):
+            wanted += [d for d in rows[i].get("predictions") or {} if d not in wanted]
+        for d in wanted:
+            origin = unit if d in own else (unit[0], None)
+            if origin not in entries or d not in (entries[origin][1].get("labels") or {}):
+                continue
+            b_index, base = entries[origin]
+            where = f"baselines[{b_index}] (seed {origin[0]}, fold {origin[1]})"
+            labels = _decode(base["labels"][d], f"{where} labels[{d!r}]")
             if labels is None or labels.size == 0:
                 continue
             models: list[tuple[int | None, np.ndarray]] = []
@@ -251,15 +510,19 @@ def _draw_all(
             if not models:
                 continue
             correct = np.stack([pred == labels for _, pred in models])
-            acc = bootstrap_accuracies(correct, n_boot, _rng(seed, "unit", unit[0], unit[1], d))
+            acc = bootstrap_accuracies(correct, n_boot, _rng(seed, "unit", origin[0], origin[1], d))
+            n, test_set = int(labels.size), (d, zlib.crc32(str(base["labels"][d]).encode("utf-8")))
             for k, (i, _) in enumerate(models):
+                est = _Estimate(float(correct[k].mean()), acc[:, k], n, "acc", _floor_sd(n), test_set)
                 target = out.base.setdefault(unit, {}) if i is None else out.rows.setdefault(i, {})
-                target[d] = acc[:, k]
+                target[d] = est
+            if base_pred is not None and origin == unit:
+                out.own.add((unit, d))
     return out
 
 
 def _row_metric_draws(results: Mapping[str, Any], draws: _Draws, i: int) -> dict[str, Any]:
-    """``{"acc": {D: draws}, "memory_integrity": draws|None, "target_gain": ..., "source_drop": ...}``."""
+    """``{"acc": {D: _Estimate}, "memory_integrity": _Estimate | None, "target_gain", "source_drop"}``."""
     row = results["rows"][i]
     source, target = results.get("source"), row.get("target")
     mine = draws.rows.get(i, {})
@@ -267,11 +530,14 @@ def _row_metric_draws(results: Mapping[str, Any], draws: _Draws, i: int) -> dict
     out: dict[str, Any] = {"acc": dict(mine)}
     src, src0 = mine.get(source), base.get(source)
     tgt, tgt0 = mine.get(target), base.get(target)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["memory_integrity"] = (
-            np.where(src0 > 0, src / np.where(src0 > 0, src0, 1.0), np.nan)
-            if src is not None and src0 is not None
-            else None
+    out["memory_integrity"] = None
+    if src is not None and src0 is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(src0.draws > 0, src.draws / np.where(src0.draws > 0, src0.draws, 1.0), np.nan)
+        point = src.point / src0.point if src0.point > 0 else math.nan
+        scale = 1.0 / src0.point if src0.point > 0 else 1.0
+        out["memory_integrity"] = _Estimate(
+            point, ratio, src.n, "ratio", _floor_sd(src.n, scale), src.test_set
         )
     out["source_drop"] = src0 - src if src is not None and src0 is not None else None
     out["target_gain"] = tgt - tgt0 if tgt is not None and tgt0 is not None and target != source else None
@@ -280,15 +546,11 @@ def _row_metric_draws(results: Mapping[str, Any], draws: _Draws, i: int) -> dict
 
 def _intervals(metric_draws: Mapping[str, Any], datasets: Sequence[str], level: float) -> dict[str, Any]:
     ci: dict[str, Any] = {
-        "acc": {d: _ci(metric_draws["acc"].get(d), level) for d in datasets},
+        "acc": {d: _cell_ci(metric_draws["acc"].get(d), level) for d in datasets},
     }
     for name in ROW_METRICS:
-        ci[name] = _ci(metric_draws.get(name), level)
+        ci[name] = _cell_ci(metric_draws.get(name), level)
     return ci
-
-
-def _ci(draws: np.ndarray | None, level: float = LEVEL) -> list[float] | None:
-    return None if draws is None else percentile_interval(draws, level)
 
 
 def _datasets(results: Mapping[str, Any]) -> list[str]:
@@ -305,12 +567,6 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[int
     return groups
 
 
-def _aggregate(per_unit: Sequence[np.ndarray | None], rng: np.random.Generator) -> np.ndarray | None:
-    if not per_unit or any(v is None for v in per_unit):
-        return None
-    return _two_level(np.stack(per_unit), rng)
-
-
 # --------------------------------------------------------------------------- add_intervals
 def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Add 95% bootstrap intervals, per-(strategy, target) summaries and the Pareto front to a results dict.
@@ -319,17 +575,22 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
 
     - every row: ``"ci": {"acc": {D: [lo, hi]}, "memory_integrity": [lo, hi], "target_gain": [lo, hi],
       "source_drop": [lo, hi]}``, bootstrapped over the test images of the row's cell, paired with the
-      baseline of its unit (``seed``, ``fold``): see the module docstring;
+      baseline of its unit (``seed``, ``fold``; a k-fold unit's source from its seed's fold-free
+      baseline entry), never narrower than its test-set size allows (see the module docstring), and
+      ``"ci_scope": "images"`` (one unit: only the test images are resampled);
     - every ``baselines`` entry: ``"ci": {"acc": {D: [lo, hi]}}``; ``baseline["ci"]`` the same for
-      the mean over units (two-level bootstrap when there are several);
+      the mean over units (the t-interval over units when there are several; ``baseline["ci_scope"]``);
     - ``"summary"``: one entry per (strategy, target), in the order rows first show them::
 
         {"strategy", "target", "n_units", "units": [{"seed", "fold"}], ["step"],
          "acc": {D}, "macro_f1": {D}, "source_acc", "target_acc", "memory_integrity", "source_drop",
          "target_gain", "train_time_s", "budget": {"steps", "target_passes", "source_samples", "epochs"},
-         "ci": {"acc": {D}, "memory_integrity", "target_gain", "source_drop"}, "pareto": bool}
+         "ci": {"acc": {D}, "memory_integrity", "target_gain", "source_drop"}, "ci_scope",
+         "pareto": bool}
 
-      values are means over the group's rows (units), intervals from the two-level bootstrap;
+      values are means over the group's rows (units), intervals the t-interval over units with the
+      image-level variance added (:func:`units_interval`); ``ci_scope`` is ``"units"`` then, and
+      ``"images"`` for a single unit, whose interval is its row's;
     - ``"intervals"``: how they were computed (``method``, ``level``, ``n_boot``, ``seed``).
 
     ``pareto`` marks the entries of one target that no other entry of that target beats on both
@@ -354,10 +615,10 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
         ...     "rows": [{"strategy": "ft-fc", "target": "t", "seed": 0, "fold": None,
         ...               "acc": {"s": 1.0, "t": 1.0}, "memory_integrity": 1.0, "source_drop": 0.0,
         ...               "target_gain": 0.5, "predictions": {"s": "0101", "t": "0011"}}]}, n_boot=200)
-        >>> out["rows"][0]["ci"]["acc"]["s"], out["rows"][0]["ci"]["memory_integrity"]
-        ([1.0, 1.0], [1.0, 1.0])
-        >>> out["summary"][0]["n_units"], out["summary"][0]["pareto"]
-        (1, True)
+        >>> [round(v, 2) for v in out["rows"][0]["ci"]["acc"]["s"]]  # 4 of 4 right: Wilson, not [1, 1]
+        [0.51, 1.0]
+        >>> out["summary"][0]["n_units"], out["summary"][0]["ci_scope"], out["summary"][0]["pareto"]
+        (1, 'images', True)
     """
     if n_boot < 1:
         raise ConfigError(f"add_intervals: n_boot must be >= 1, got {n_boot}")
@@ -370,27 +631,33 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
     per_row = [_row_metric_draws(results, draws, i) for i in range(len(rows))]
     for row, metric_draws in zip(rows, per_row, strict=True):
         row["ci"] = _intervals(metric_draws, [d for d in datasets if d in row.get("acc", {})], LEVEL)
+        row["ci_scope"] = "images"
 
     baselines = [dict(b) for b in results.get("baselines") or []]
     for b in baselines:
         unit_draws = draws.base.get(_unit(b), {})
-        b["ci"] = {"acc": {d: _ci(unit_draws.get(d)) for d in datasets if d in (b.get("acc") or {})}}
+        b["ci"] = {"acc": {d: _cell_ci(unit_draws.get(d)) for d in datasets if d in (b.get("acc") or {})}}
     if "baselines" in results:
         out["baselines"] = baselines
     baseline = dict(results.get("baseline") or {})
-    rng = _rng(seed, "baseline")
-    baseline["ci"] = {
-        "acc": {
-            d: _ci(_aggregate([draws.base.get(_unit(b), {}).get(d) for b in baselines], rng))
-            for d in datasets
-            if d in (baseline.get("acc") or {})
-        }
-    }
+    baseline["ci"] = {"acc": {}}
+    widest = 0
+    for d in datasets:
+        if d not in (baseline.get("acc") or {}):
+            continue
+        # each baseline entry that evaluated d itself (a k-fold seed's source: its fold-free entry only)
+        owners = [b for b in baselines if d in (b.get("acc") or {})]
+        ests = [draws.base.get(_unit(b), {}).get(d) if (_unit(b), d) in draws.own else None for b in owners]
+        baseline["ci"]["acc"][d] = _units_ci(ests)
+        widest = max(widest, len(owners))
+    baseline["ci_scope"] = _scope(widest)
     out["baseline"] = baseline
     out["summary"] = _summaries(results, rows, per_row, datasets, baselines, seed)
     out["intervals"] = {
-        "method": "percentile bootstrap over test images, paired with the unit's baseline; "
-        "two-level (units, then images) for summaries of several seeds/folds",
+        "method": "one unit: percentile bootstrap over test images, paired with the unit's baseline, "
+        "widened to the Wilson / z^2/(n+z^2) floor; several units (seeds/folds): t-interval over units, "
+        "mean +- t(k-1) * sqrt(V / k), V = s^2 + v on one shared test set, max(s^2, v) on a test set "
+        "per unit",
         "level": LEVEL,
         "n_boot": int(n_boot),
         "seed": int(seed),
@@ -409,7 +676,6 @@ def _summaries(
     source = results.get("source")
     summary: list[dict[str, Any]] = []
     for (strategy, target), members in _groups(rows).items():
-        rng = _rng(seed, "summary", strategy, target)
         member_rows = [rows[i] for i in members]
         entry: dict[str, Any] = {
             "strategy": strategy,
@@ -432,16 +698,13 @@ def _summaries(
         entry["train_time_s"] = _mean([r.get("train_time_s") for r in member_rows])
         keys = list(dict.fromkeys(k for r in member_rows for k in (r.get("budget") or {})))
         entry["budget"] = {k: _mean([(r.get("budget") or {}).get(k) for r in member_rows]) for k in keys}
-        # one unit draw per bootstrap sample, shared by every metric of the entry (a joint bootstrap)
-        state = rng.bit_generator.state
         ci: dict[str, Any] = {"acc": {}}
         for d in row_ds:
-            rng.bit_generator.state = state
-            ci["acc"][d] = _ci(_aggregate([per_row[i]["acc"].get(d) for i in members], rng))
+            ci["acc"][d] = _units_ci([per_row[i]["acc"].get(d) for i in members])
         for name in ROW_METRICS:
-            rng.bit_generator.state = state
-            ci[name] = _ci(_aggregate([per_row[i][name] for i in members], rng))
+            ci[name] = _units_ci([per_row[i][name] for i in members])
         entry["ci"] = ci
+        entry["ci_scope"] = _scope(entry["n_units"])
         summary.append(entry)
     _mark_pareto(summary, results, baselines)
     return summary
@@ -469,17 +732,24 @@ def compare(
     For every target both strategies were adapted to, on the same units (seed, fold) and the same test
     images: the mean over units of target accuracy, source accuracy and memory integrity of each, their
     difference and its 95% interval. Within a unit both rows are scored on the same resampled test
-    images (and MI on the same baseline draw); over several units, the units are resampled jointly for
-    ``a`` and ``b``. A difference whose interval excludes 0 is unlikely to be noise of the test sets
-    (or, with several units, of the seeds/folds drawn).
+    images (and MI on the same baseline draw); over several units, the interval is the t-interval over
+    the units of the per-unit paired differences (:func:`units_interval`), which holds the seeds'
+    (training) variance. ``p`` is the two-sided p-value of "no difference" (the same t over units; a
+    z-test on the image-level standard deviation for one unit) and ``p_holm`` that p-value adjusted by
+    Holm's method over every comparison returned (all targets and metrics: ``n_comparisons``), so that
+    ``p_holm < 1 - level`` holds for a difference at that family-wise level.
 
     Returns::
 
-        {"a", "b", "source", "level", "n_boot", "targets": [
-            {"target", "n_units", "units": [{"seed", "fold"}],
-             "target_acc": {"a", "b", "diff", "ci"}, "source_acc": {...}, "memory_integrity": {...}}]}
+        {"a", "b", "source", "level", "n_boot", "adjustment": "holm", "n_comparisons", "min_units",
+         "warnings": [str], "targets": [
+            {"target", "n_units", "units": [{"seed", "fold"}], "ci_scope": "units" | "images",
+             "target_acc": {"a", "b", "diff", "ci", "p", "p_holm"}, "source_acc": {...},
+             "memory_integrity": {...}}]}
 
-    ``ci`` is ``None`` when the rows carry no per-sample predictions.
+    ``ci`` and ``p`` are ``None`` when the rows carry no per-sample predictions. ``warnings`` names the
+    targets backed by fewer than :data:`MIN_UNITS` units: their intervals cannot hold the seeds' variance
+    (one unit: test images only) and a difference there is not a claim.
 
     Raises:
         ConfigError: ``a`` or ``b`` has no row in ``results`` (the message lists the strategies), or
@@ -519,12 +789,31 @@ def compare(
     needed = [i for name in (a, b) for by_unit in ids[name].values() for i in by_unit.values()]
     draws = _draw_all(results, n_boot, seed, needed)
     targets = [
-        _compare_target(results, draws, ids[a][target], ids[b][target], _rng(seed, "compare", a, b, target))
-        | {"target": target}
+        {"target": target} | _compare_target(results, draws, ids[a][target], ids[b][target])
         for target in ids[a]
     ]
-    source = results.get("source")
-    return {"a": a, "b": b, "source": source, "level": LEVEL, "n_boot": int(n_boot), "targets": targets}
+    cells = [t[m] for t in targets for m in COMPARED]
+    for cell, p in zip(cells, holm([c["p"] for c in cells]), strict=True):
+        cell["p_holm"] = p
+    few = [f"{t['target']} ({t['n_units']})" for t in targets if t["n_units"] < MIN_UNITS]
+    warnings = (
+        [
+            f"fewer than {MIN_UNITS} units (seeds x folds) back target(s) {', '.join(few)}: the intervals "
+            "there cannot hold the seeds' variance (one unit: test images only); run more seeds before "
+            "claiming a difference"
+        ]
+        if few
+        else []
+    )
+    return {
+        "a": a, "b": b, "source": results.get("source"), "level": LEVEL, "n_boot": int(n_boot),
+        "adjustment": "holm", "n_comparisons": sum(c["p"] is not None for c in cells), "min_units": MIN_UNITS,
+        "warnings": warnings, "targets": targets,
+    }  # fmt: skip
+
+
+#: Fewer units than this behind a comparison get a warning (``compare``'s ``warnings``).
+MIN_UNITS = 3
 
 
 COMPARED = ("target_acc", "source_acc", "memory_integrity")
@@ -542,15 +831,17 @@ def _compare_target(
     draws: _Draws,
     ids_a: Mapping[Unit, int],
     ids_b: Mapping[Unit, int],
-    rng: np.random.Generator,
 ) -> dict[str, Any]:
     rows, source = results["rows"], results.get("source")
     units = list(ids_a)
     target = rows[ids_a[units[0]]]["target"]
-    entry: dict[str, Any] = {"n_units": len(units), "units": [{"seed": s, "fold": f} for s, f in units]}
+    entry: dict[str, Any] = {
+        "n_units": len(units),
+        "units": [{"seed": s, "fold": f} for s, f in units],
+        "ci_scope": _scope(len(units)),
+    }
     pairs = [(ids_a[u], ids_b[u]) for u in units]
     metric_draws = {i: _row_metric_draws(results, draws, i) for pair in pairs for i in pair}
-    state = rng.bit_generator.state
     for metric in COMPARED:
         mean_a = _mean([_value(rows[i], metric, source, target) for i, _ in pairs])
         mean_b = _mean([_value(rows[j], metric, source, target) for _, j in pairs])
@@ -559,12 +850,12 @@ def _compare_target(
             da = _value(metric_draws[i], metric, source, target)
             db = _value(metric_draws[j], metric, source, target)
             diffs.append(None if da is None or db is None else da - db)
-        rng.bit_generator.state = state  # the same unit draws for every metric
         entry[metric] = {
             "a": mean_a,
             "b": mean_b,
             "diff": None if mean_a is None or mean_b is None else mean_a - mean_b,
-            "ci": _ci(_aggregate(diffs, rng)),
+            "ci": _units_ci(diffs),
+            "p": _units_p(diffs),
         }
     return entry
 

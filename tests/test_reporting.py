@@ -164,10 +164,12 @@ def test_results_md_shows_intervals_budget_and_the_front(tmp_path: Path) -> None
     )
     entry = {(e["strategy"], e["target"]): e for e in results["summary"]}
     ci = entry[("ft-fc", "jaffe")]["ci"]
+    i = "ⁱ"  # issue 20: one unit: the intervals cover the test images only, and say so
     expected = (
-        f"| ft-fc | jaffe | 60.0 {_ci_text(ci['acc']['fer2013'])} | 90.0 {_ci_text(ci['acc']['jaffe'])} "
-        f"| 0.750 {_ci_text(ci['memory_integrity'], 1.0, 3)} | 20.0 {_ci_text(ci['source_drop'])} "
-        f"| 60.0 {_ci_text(ci['target_gain'])} | 85.0 | 55.0 | 150 | 30.00 | 0 | 1 | ★ |"
+        f"| ft-fc | jaffe | 60.0 {_ci_text(ci['acc']['fer2013'])}{i} "
+        f"| 90.0 {_ci_text(ci['acc']['jaffe'])}{i} "
+        f"| 0.750 {_ci_text(ci['memory_integrity'], 1.0, 3)}{i} | 20.0 {_ci_text(ci['source_drop'])}{i} "
+        f"| 60.0 {_ci_text(ci['target_gain'])}{i} | 85.0 | 55.0 | 150 | 30.00 | 0 | 1 | ★ |"
     )
     assert _line(md, "ft-fc", "jaffe") == expected
     assert _line(md, "fusion", "jaffe").endswith("| 150 | 10.00 | 9,000 | 1 | ★ |")
@@ -175,9 +177,9 @@ def test_results_md_shows_intervals_budget_and_the_front(tmp_path: Path) -> None
     base_ci = results["baseline"]["ci"]["acc"]
     base_src, base_tgt = _ci_text(base_ci["fer2013"]), _ci_text(base_ci["jaffe"])
     assert _line(md, "baseline", "jaffe").startswith(
-        f"| baseline | jaffe | 80.0 {base_src} | 30.0 {base_tgt} |"
+        f"| baseline | jaffe | 80.0 {base_src}{i} | 30.0 {base_tgt}{i} |"
     )
-    phrases = ["95% confidence interval", "bootstrap over the test images", "two-level", "target passes",
+    phrases = ["95% confidence interval", "bootstrap over the test images", "t-interval", "target passes",
                "source samples", "Pareto front", "acc_after[source] / acc_baseline[source]"]  # fmt: skip
     for phrase in phrases:
         assert phrase in md, phrase
@@ -322,14 +324,15 @@ def test_reading_a_run_needs_no_torch() -> None:
 
 # ---------------------------------------------------------------- the report CLI
 def test_report_cli_compare_prints_the_paired_table(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    write_results(tmp_path, make_results(seeds=(0, 1)), confusion_plots=False)
+    # issue 20: three seeds (two now draw a warning), and the text names the Holm adjustment
+    write_results(tmp_path, make_results(seeds=(0, 1, 2)), confusion_plots=False)
     assert main(["report", str(tmp_path), "--compare", "fusion", "ft-fc", "--n-boot", "200"]) == 0
     text = capsys.readouterr().out
     assert "## Paired comparison: fusion - ft-fc" in text
-    jaffe = [line for line in text.splitlines() if line.startswith("| jaffe | 2 |")]
-    # fusion vs ft-fc on jaffe: 85 vs 90 % target, 70.5 vs 60.5 % source
-    assert len(jaffe) == 1 and "| 85.0 / 90.0 | -5.0 [" in jaffe[0] and "| 70.5 / 60.5 | +10.0 [" in jaffe[0]
-    assert "interval excludes 0" in text
+    jaffe = [line for line in text.splitlines() if line.startswith("| jaffe | 3 |")]
+    # fusion vs ft-fc on jaffe: 85 vs 90 % target, 71.0 vs 61.0 % source
+    assert len(jaffe) == 1 and "| 85.0 / 90.0 | -5.0 [" in jaffe[0] and "| 71.0 / 61.0 | +10.0 [" in jaffe[0]
+    assert "Holm-adjusted over the 6 comparisons" in text and "warning" not in text
 
     assert main(["report", str(tmp_path), "--compare", "fusion", "ft-fc", "--json", "--n-boot", "200"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -118,17 +118,20 @@ def _width(ci: Sequence[float]) -> float:
 
 
 # ---------------------------------------------------------------- primitives
-def test_all_correct_cell_has_interval_one_one() -> None:
+def test_all_correct_cell_has_the_wilson_interval() -> None:
+    # issue 20: an all-correct cell used to get [1.0, 1.0] (the bootstrap collapses); the interval is
+    # now at least what the test-set size allows: Wilson for accuracies, +- z^2/(n+z^2) for MI
     n = 60
     base = {"src": correct_vector(200, 200), "tgt": correct_vector(n, 20)}
     out = add_intervals(
         one_unit({("ft-fc", "tgt"): {"src": correct_vector(200, 200), "tgt": np.ones(n)}}, base)
     )
     ci = out["rows"][0]["ci"]
-    assert ci["acc"]["tgt"] == [1.0, 1.0]
-    assert ci["acc"]["src"] == [1.0, 1.0]
-    assert ci["memory_integrity"] == [1.0, 1.0]
-    assert out["baseline"]["ci"]["acc"]["src"] == [1.0, 1.0]
+    z2 = 1.959964**2
+    assert ci["acc"]["tgt"] == pytest.approx([n / (n + z2), 1.0])
+    assert ci["acc"]["src"] == pytest.approx([200 / (200 + z2), 1.0])
+    assert ci["memory_integrity"] == pytest.approx([1.0 - z2 / (200 + z2), 1.0 + z2 / (200 + z2)])
+    assert out["baseline"]["ci"]["acc"]["src"] == pytest.approx([200 / (200 + z2), 1.0])
 
 
 def test_half_correct_interval_has_the_binomial_width() -> None:
@@ -151,13 +154,17 @@ def test_bootstrap_is_seeded_and_checks_its_input() -> None:
 
 
 # ---------------------------------------------------------------- pairing
-def test_identical_predictions_give_zero_width_gain_and_mi() -> None:
+def test_identical_predictions_give_the_least_width_gain_and_mi() -> None:
+    # issue 20: these were [1, 1] and [0, 0] (reads as certainty); now +- z^2/(n+z^2), the half-width
+    # Wilson gives 0 discordant images of n (divided by the baseline's accuracy for MI)
     base = {"src": correct_vector(300, 180), "tgt": correct_vector(67, 20)}
     out = add_intervals(one_unit({("naive", "tgt"): dict(base)}, base))
     ci = out["rows"][0]["ci"]
-    assert ci["memory_integrity"] == pytest.approx([1.0, 1.0])
-    assert ci["target_gain"] == pytest.approx([0.0, 0.0])
-    assert ci["source_drop"] == pytest.approx([0.0, 0.0])
+    z2 = 1.959964**2
+    w_src, w_tgt = z2 / (300 + z2), z2 / (67 + z2)
+    assert ci["memory_integrity"] == pytest.approx([1.0 - w_src / 0.6, 1.0 + w_src / 0.6])
+    assert ci["target_gain"] == pytest.approx([-w_tgt, w_tgt])
+    assert ci["source_drop"] == pytest.approx([-w_src, w_src])
     assert _width(ci["acc"]["src"]) > 0.05  # the accuracy itself is uncertain
 
 
@@ -324,7 +331,8 @@ def test_compare_is_paired_within_a_unit() -> None:
     lo, hi = t["target_acc"]["ci"]
     assert t["target_acc"]["diff"] == pytest.approx(0.05)
     assert lo > 0.02 and hi < 0.08  # unpaired, two 0.085-wide intervals would straddle 0
-    assert t["source_acc"]["ci"] == pytest.approx([0.0, 0.0])
+    w = 1.959964**2 / (n + 1.959964**2)  # issue 20: no difference at all still has the least width
+    assert t["source_acc"]["ci"] == pytest.approx([-w, w])
 
 
 def test_compare_errors_name_what_is_missing() -> None:

@@ -232,3 +232,7 @@ def test_all_folds_of_a_kfold_target_run_as_cells_and_aggregate(tmp_path):
     assert summary["n_units"] == 3
     folds = [r["acc"]["lab-a"] for r in run.results["rows"]]
     assert summary["target_acc"] == pytest.approx(sum(folds) / 3)
+    # issue 20: every fold is paired with the seed's one source evaluation (the fold-free baseline entry)
+    source = run.results["source"]
+    assert all(r["ci"]["memory_integrity"] is not None for r in run.results["rows"])
+    assert summary["ci"]["acc"][source] is not None and summary["ci"]["source_drop"] is not None
