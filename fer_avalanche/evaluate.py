@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +101,12 @@ def _load_data(
     cache_dir: Path | None,
 ) -> tuple[Any, dict[str, Any]]:
     from fer_avalanche.config import DatasetSpec, Scenario
-    from fer_avalanche.data.specs import load_dataset_spec, load_scenario_spec
+    from fer_avalanche.data.specs import load_raw, load_scenario_spec
 
     if name is None:  # the model's own dataset, split as in the run
         if root is not None or settings:
             raise ConfigError(
-                "evaluate: give the dataset as NAME ROOT (a format and its folder) before options"
+                "evaluate: loader settings (--face-crop, --option, ...) apply to a dataset given as NAME ROOT"
             )
         scenario = Scenario.from_dict(info["scenario"], "the model's scenario")
         spec = next(d for d in scenario.datasets if d.name == info["dataset"]["name"])
@@ -131,10 +132,26 @@ def _load_data(
     )
     spec.validate("evaluate")
     prep = info["preprocessing"]
-    data = load_dataset_spec(
+    # as loaded, with the format's own split (no re-split: --split all takes every image)
+    data = load_raw(
         spec, label_space=info["label_space"], image_size=int(prep["image_size"]), cache_dir=cache_dir
     )
+    data = dataclasses.replace(data, name=spec.name)
     return data, {"name": spec.name, "format": fmt, "root": str(root), "as_in_run": False, "framing": framing}
+
+
+def _test_stream(data: Any) -> Any:
+    """A one-experience Avalanche test stream of ``data``'s test split (no train split needed)."""
+    from fer_avalanche.benchmarks import as_avalanche_dataset
+    from fer_avalanche.utils import quiet_third_party
+
+    with quiet_third_party():
+        from avalanche.benchmarks.scenarios.dataset_scenario import benchmark_from_datasets
+
+        stream = benchmark_from_datasets(test=[as_avalanche_dataset(data, "test")]).test_stream
+    for exp in stream:
+        exp.dataset_name = data.name
+    return stream
 
 
 def _intervals(
@@ -195,7 +212,6 @@ def evaluate_model(
         DatasetError: the folder does not hold the format's layout, or has no images in ``split``.
         ConfigError: a bad setting.
     """
-    from fer_avalanche.benchmarks import cross_dataset_benchmark
     from fer_avalanche.data.ferdata import split_code
     from fer_avalanche.experiment.evaluation import evaluate, evaluator_for
     from fer_avalanche.models.saved import load_model, read_model_info
@@ -231,7 +247,7 @@ def evaluate_model(
             eval_batch_size=int(scenario.get("eval_batch_size", 512)),
             amp=amp,
         )
-        result = evaluate(strategy, fer_metrics, cross_dataset_benchmark([data]).test_stream)[data.name]
+        result = evaluate(strategy, fer_metrics, _test_stream(data))[data.name]
     classes = len(names)
     present = [names[c] for c in range(classes) if result.per_class_acc[c] is not None]
     absent = [n for n in names if n not in present]
