@@ -4,7 +4,8 @@
 with the model's own preprocessing (its image size and label space; the face framing of the dataset
 it was trained on when the evaluated dataset has the same format, else the format's own framing, which
 frames faces like FER2013's), evaluates it with the package's evaluator on the chosen split and
-returns accuracy, macro-F1 and per-class recall, each with a 95% percentile-bootstrap interval over the
+returns accuracy, macro-F1 and per-class recall (and every image's predicted class, encoded as in
+``results.json``), each with a 95% percentile-bootstrap interval over the
 test images (:func:`fer_avalanche.stats.bootstrap_accuracies`).
 
 Without a dataset it evaluates on the dataset the model was trained on last, loaded and split exactly
@@ -214,6 +215,7 @@ def evaluate_model(
     """
     from fer_avalanche.data.ferdata import split_code
     from fer_avalanche.experiment.evaluation import evaluate, evaluator_for
+    from fer_avalanche.metrics import encode_classes
     from fer_avalanche.models.saved import load_model, read_model_info
     from fer_avalanche.strategies.registry import make_strategy
     from fer_avalanche.utils import quiet_third_party, resolve_device
@@ -268,6 +270,7 @@ def evaluate_model(
         "support": {names[c]: int(counts[c]) for c in range(classes)},
         "confusion": np.asarray(result.confusion).tolist(),
         "label_names": names,
+        "predictions": encode_classes(np.asarray(result.predictions)),
         "ci": {
             "acc": ci["acc"],
             "macro_f1": ci["macro_f1"],
