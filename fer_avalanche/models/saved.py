@@ -128,12 +128,25 @@ def _spec_dict(spec: Any) -> dict[str, Any]:
 def save_model(path: str | Path, state: bytes, info: Mapping[str, Any]) -> None:
     """Write the weights (``state``: ``torch.save`` bytes of a ``state_dict``) and the sidecar.
 
-    The weights go first: a run killed in between leaves a sidecar whose ``sha256`` does not match,
-    which :func:`load_model` refuses and ``--resume`` recomputes.
+    The weights are stored contiguous (a trained network may be ``channels_last``), so equal weights
+    give byte-equal files. The weights go first: a run killed in between leaves a sidecar whose
+    ``sha256`` does not match, which :func:`load_model` refuses and ``--resume`` recomputes.
     """
     path = Path(path)
+    state = _canonical(state)
     atomic_write_bytes(path, state)
     write_json(sidecar_path(path), {**info, "sha256": hashlib.sha256(state).hexdigest()})
+
+
+def _canonical(state: bytes) -> bytes:
+    """The same weights in one layout (contiguous, CPU): equal weights give equal files."""
+    import io
+
+    tensors = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
+    buffer = io.BytesIO()
+    # a fresh tensor has the standard strides (a size-1 dimension's stride included)
+    torch.save({k: torch.empty(v.shape, dtype=v.dtype).copy_(v) for k, v in tensors.items()}, buffer)
+    return buffer.getvalue()
 
 
 def remove_model(path: str | Path) -> None:
