@@ -238,12 +238,15 @@ def test_wandb_logger_is_offline_in_the_run_dir(tmp_path: Path, monkeypatch) -> 
     record = BaselineRecord(seed=0, key={}, state=b"", checkpoint="", reused=True)
     record.evaluations = {None: {"wild": summarize_confusion([[3, 1], [0, 4]])}}
     logger.baseline(record, "wild")
+    record.seed = 1
+    logger.baseline(record, "wild")
     logger.close()
     import os
 
     assert os.environ["WANDB_MODE"] == "offline" and calls["init"][0]["mode"] == "offline"
     assert Path(calls["init"][0]["dir"]) == tmp_path / "wandb"
     assert ({"FER/baseline__wild__s0/acc/wild": 0.875}, 0) in calls["log"]
+    assert ({"FER/baseline__wild__s1/acc/wild": 0.875}, 1) in calls["log"]  # W&B's steps go forward
 
 
 # ----------------------------------------------------------------------- resume / overwrite

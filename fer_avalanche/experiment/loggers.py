@@ -13,7 +13,8 @@ each finished cell (and each seed's baseline), never from inside the training lo
 - ``text``: Avalanche's :class:`~avalanche.logging.TextLogger` writing ``RUN_DIR/log.txt``;
 - ``interactive``: Avalanche's :class:`~avalanche.logging.InteractiveLogger` (standard output);
 - ``wandb``: Avalanche's :class:`~avalanche.logging.WandBLogger`, offline (``WANDB_MODE=offline``,
-  files in ``RUN_DIR/wandb``; ``wandb sync`` uploads them later); the ``[wandb]`` extra.
+  files in ``RUN_DIR/wandb``; ``wandb sync`` uploads them later; its step is a running count of the
+  logged steps, as W&B's steps only go forward); the ``[wandb]`` extra.
 
 Every Avalanche logger receives our scalars as Avalanche :class:`MetricValue` objects through its own
 ``log_metrics`` API: ``FER/<cell>/acc/<dataset>``, ``FER/<cell>/macro_f1/<dataset>``,
@@ -120,24 +121,35 @@ def cell_values(record: Any, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
 
 
 class AvalancheLogger(RunLogger):
-    """An Avalanche logger fed our MetricValues (``flush`` writes what it has, per logger kind)."""
+    """An Avalanche logger fed our MetricValues (``flush`` writes what it has, per logger kind).
 
-    def __init__(self, logger: Any, flush: Callable[[Any, str], None] | None = None) -> None:
+    ``monotonic``: ``x`` is a running count of logged steps instead (W&B drops a step that goes back).
+    """
+
+    def __init__(
+        self, logger: Any, flush: Callable[[Any, str], None] | None = None, monotonic: bool = False
+    ) -> None:
         self.logger = logger
         self._flush = flush
+        self._count = 0 if monotonic else None
+
+    def _log(self, values: list[Any], title: str) -> None:
+        if self._count is not None:
+            for value in values:
+                value.x_plot = self._count
+            self._count += 1
+        self.logger.log_metrics(values)
+        if self._flush:
+            self._flush(self.logger, title)
 
     def baseline(self, record: Any, source: str) -> None:
-        self.logger.log_metrics(baseline_values(record, source))
-        if self._flush:
-            self._flush(self.logger, f"baseline (seed {record.seed})")
+        self._log(baseline_values(record, source), f"baseline (seed {record.seed})")
 
     def cell(
         self, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
     ) -> None:
         for step, values in zip(record.steps, cell_values(record, rows), strict=True):
-            self.logger.log_metrics(values)
-            if self._flush:
-                self._flush(self.logger, f"{record.cell.label}: after {step.target}")
+            self._log(values, f"{record.cell.label}: after {step.target}")
 
     def close(self) -> None:
         for attr in ("file", "training_file", "eval_file", "metrics_file"):
@@ -240,7 +252,7 @@ def _build_wandb(run_dir: Path, scenario: Any) -> RunLogger:
             dir=str(folder),
             params={"mode": "offline"},
         )
-    return AvalancheLogger(logger)
+    return AvalancheLogger(logger, monotonic=True)
 
 
 #: Run loggers by name: ``LOGGERS.get(name)(run_dir, scenario) -> RunLogger``.
