@@ -327,7 +327,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fer-avalanche`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "evaluate" and args.name is None and len(extra) <= 2:
+        # NAME ROOT after the options (argparse binds optional positionals at the first one)
+        if not any(e.startswith("-") for e in extra):
+            args.name, args.root = (extra + [None])[:2]
+            extra = []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return EXIT_USER_ERROR

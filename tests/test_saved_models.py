@@ -126,7 +126,8 @@ def test_evaluate_a_file_on_a_jaffe_folder(run: Path, tmp_path: Path, capsys) ->
     assert sum(map(sum, result["confusion"])) == 3
     assert result["per_class_acc"]["fear"] is None
     assert Path(result["confusion_png"]).is_file() and Path(result["confusion_png"]).parent == out
-    assert main(["evaluate", model, name, str(root), "--split", "all", "--n-boot", "20"]) == 0
+    argv = [str(run), "--strategy", "retrain", "--target", "lab-b", name, str(root)]  # NAME ROOT last
+    assert main(["evaluate", *argv, "--split", "all", "--n-boot", "20"]) == 0
     text = capsys.readouterr().out
     assert "3 of the model's 7 classes" in text and "accuracy" in text and "recall per class" in text
 
