@@ -15,6 +15,7 @@ instant and Avalanche is loaded only when needed)::
     make_evaluator, memory_integrity           metrics on the training device
     Scenario, load_scenario, run_scenario      the whole protocol, written to a run directory
     add_intervals, compare                     95% intervals, paired comparison of two strategies
+    load_model, evaluate_model                 a run's saved networks, scored on any dataset
 
 Example:
     >>> from fer_avalanche import Scenario, run_scenario
@@ -65,6 +66,9 @@ _EXPORTS = {
     "RunResult": "fer_avalanche.experiment",
     "plan_cells": "fer_avalanche.experiment",
     "render_report": "fer_avalanche.reporting",
+    "load_model": "fer_avalanche.models.saved",
+    "read_model_info": "fer_avalanche.models.saved",
+    "evaluate_model": "fer_avalanche.evaluate",
     "FERAvalancheError": "fer_avalanche.errors",
     "DatasetError": "fer_avalanche.errors",
     "ConfigError": "fer_avalanche.errors",

@@ -7,6 +7,8 @@ Commands:
     fer-avalanche data show NAME ROOT [--out PNG] [--per-class N] [same loading options as check]
     fer-avalanche data show synthetic [DOMAIN|all] [--out PNG]
     fer-avalanche report RUN_DIR [--compare A B] [--json] [--n-boot N]
+    fer-avalanche evaluate MODEL [NAME ROOT] [--split test|all] [--json] [--out DIR]
+    fer-avalanche evaluate RUN_DIR --strategy S --target T [--seed K] [--fold F] [NAME ROOT] ...
     fer-avalanche list strategies|formats|domains|scenarios
 
 User mistakes (a bad scenario key, a missing folder, a corrupt checkpoint) print one ``error:`` line
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="allow writing into an existing run directory")
     run.add_argument("--cache-dir", type=Path, help="decode cache and baseline checkpoints")
     run.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard logs")
+    run.add_argument(
+        "--save-models",
+        action="store_true",
+        help="write the baselines and every adapted network to RUN_DIR/models (= --set save_models=true)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
     run.add_argument(
         "--executor",
@@ -105,6 +112,36 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     report.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws (default 1000)")
 
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a saved model on a dataset (any format): accuracy, macro-F1, per-class recall",
+        description="MODEL is a saved model (RUN_DIR/models/<strategy>__<target>__s<seed>.pt), or a run "
+        "directory with --strategy and --target. NAME ROOT is a dataset format and its folder (synthetic: "
+        "a domain); without them, the dataset the model was trained on last, split as in its run.",
+    )
+    ev.add_argument("model", help="a saved .pt file, or a run directory (then --strategy, --target)")
+    ev.add_argument("name", nargs="?", help="dataset format (see `fer-avalanche list formats`), or synthetic")
+    ev.add_argument("root", nargs="?", help="the dataset's folder or file (synthetic: a domain name)")
+    ev.add_argument("--strategy", help="with a run directory: the strategy (baseline: the seed's baseline)")
+    ev.add_argument("--target", help="with a run directory: the target (sequences: 'sequence')")
+    ev.add_argument("--seed", type=int, help="with a run directory: the run seed (default: the lowest saved)")
+    ev.add_argument("--fold", type=int, help="with a run directory: the fold of a k-fold target")
+    ev.add_argument("--split", default="test", choices=("test", "all"), help="test (default) or all images")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--out", type=Path, help="folder for the confusion-matrix PNG")
+    ev.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    ev.add_argument(
+        "--n-boot", type=int, default=1000, help="bootstrap draws of the intervals (default 1000)"
+    )
+    ev.add_argument("--cache-dir", type=Path)
+    ev.add_argument("--face-crop", choices=("none", "center", "detect", "auto"), help="override the framing")
+    ev.add_argument("--face-margin", type=float, help="override the face box's margin")
+    ev.add_argument("--detect-fallback", choices=("center", "skip"))
+    ev.add_argument("--skip-corrupt", action="store_true", help="skip unreadable files (counted)")
+    ev.add_argument(
+        "--option", dest="options", action="append", default=[], metavar="KEY=VALUE", help="format setting"
+    )
+
     lister = sub.add_parser("list", help="list registered strategies, dataset formats, synthetic domains")
     lister.add_argument("what", choices=("strategies", "formats", "domains", "scenarios"))
     return parser
@@ -144,7 +181,9 @@ def _scenario(arg: str | None, overrides: list[str]) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    scenario = _scenario(args.scenario, args.overrides)
+    scenario = _scenario(
+        args.scenario, [*args.overrides, *(["save_models=true"] if args.save_models else [])]
+    )
     from fer_avalanche.experiment import run_scenario
 
     run = run_scenario(
@@ -235,6 +274,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from fer_avalanche.evaluate import evaluate_model, format_evaluation, resolve_model_path
+
+    path = resolve_model_path(args.model, args.strategy, args.target, args.seed, args.fold)
+    settings: dict[str, Any] = dict(_parse_options(args.options))
+    for key in ("face_crop", "face_margin", "detect_fallback"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.skip_corrupt:
+        settings["skip_corrupt"] = True
+    result = evaluate_model(
+        path,
+        args.name,
+        args.root,
+        split=args.split,
+        device=args.device,
+        cache_dir=args.cache_dir,
+        out=args.out,
+        n_boot=args.n_boot,
+        **settings,
+    )
+    print(json.dumps(result) if args.json else format_evaluation(result))
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "strategies":
         from fer_avalanche.strategies.registry import get_strategy_spec, list_strategies
@@ -262,13 +326,26 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fer-avalanche`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "evaluate" and args.name is None and len(extra) <= 2:
+        # NAME ROOT after the options (argparse binds optional positionals at the first one)
+        if not any(e.startswith("-") for e in extra):
+            args.name, args.root = (extra + [None])[:2]
+            extra = []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return EXIT_USER_ERROR
     if args.command == "data" and args.data_command is None:
         parser.parse_args(["data", "--help"])
-    handlers = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data}
+    handlers = {
+        "run": _cmd_run,
+        "report": _cmd_report,
+        "list": _cmd_list,
+        "data": _cmd_data,
+        "evaluate": _cmd_evaluate,
+    }
     try:
         return handlers[args.command](args)
     except FERAvalancheError as exc:

@@ -380,6 +380,12 @@ class Scenario:
     #: ``torch.compile`` the model of every strategy (in place, see ``make_strategy(compile=...)``);
     #: off by default: it did not pay off where it was measured (README, Performance).
     compile: bool = False
+    #: Write the baseline of every seed and every cell's adapted network to ``RUN_DIR/models``
+    #: (:mod:`fer_avalanche.models.saved`; ``fer-avalanche run --save-models``).
+    save_models: bool = False
+    #: The run's loggers by name (:data:`fer_avalanche.experiment.loggers.LOGGERS`): ``tensorboard``,
+    #: ``csv``, ``text``, ``interactive``, ``wandb`` (offline; the ``[wandb]`` extra).
+    loggers: list[str] = field(default_factory=lambda: ["tensorboard"])
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -434,6 +440,15 @@ class Scenario:
                 f"image_size {self.image_size} must be divisible by 2**model.blocks ({2**blocks})"
             )
         _range(self.eval_batch_size, 1, 65_536, "eval_batch_size")
+        from fer_avalanche.experiment.loggers import LOGGERS
+
+        for i, name in enumerate(self.loggers):
+            try:
+                self.loggers[i] = LOGGERS.canonical(name)
+            except ConfigError as exc:
+                raise ConfigError(f"loggers.{i}: {exc}") from None
+        if len(set(self.loggers)) != len(self.loggers):
+            raise ConfigError(f"loggers: each logger at most once, got {self.loggers}")
         self.source.validate("source")
         if self.mode == "class-incremental":
             self._validate_class_groups()

@@ -11,6 +11,8 @@ Modules, in the order a run uses them:
 - :mod:`~fer_avalanche.experiment.records`: typed records and the ``results.json`` dict;
 - :mod:`~fer_avalanche.experiment.executors`: ``serial``, ``local`` (Dask LocalCluster), ``dask``;
 - :mod:`~fer_avalanche.experiment.progress` and :mod:`~fer_avalanche.experiment.tensorboard`;
+- :mod:`~fer_avalanche.experiment.loggers`: the run's loggers by name (TensorBoard, Avalanche's CSV,
+  text, interactive and W&B loggers), fed from the records;
 - :mod:`~fer_avalanche.experiment.run`: :func:`run_scenario`, which ties them together.
 
 Example:

@@ -53,6 +53,8 @@ class CellInputs:
     benchmark: Any
     echo: Callable[[str], None] | None
     checkpoint: Path | None
+    #: The network after the last step (set by the trainer; saved with ``save_model``).
+    final_model: Any = None
 
     @property
     def seed(self) -> int:
@@ -124,6 +126,7 @@ class CellInputs:
 # --------------------------------------------------------------------------------------- trainers
 def _train_none(inputs: CellInputs) -> list[StepRecord]:
     strategy, fer_metrics, reporter = inputs.build(1)
+    inputs.final_model = strategy.model
     return [
         inputs.step(strategy, fer_metrics, reporter, i, 0.0) for i in range(1, len(inputs.cell.targets) + 1)
     ]
@@ -157,6 +160,7 @@ def _train_target(inputs: CellInputs) -> list[StepRecord]:
             save_checkpoint(
                 checkpoint, {"key": inputs.key, "steps": [s.to_dict() for s in steps], "strategy": state}
             )
+    inputs.final_model = strategy.model
     return steps
 
 
@@ -171,6 +175,7 @@ def _train_joint(inputs: CellInputs) -> list[StepRecord]:
         with quiet_third_party():
             strategy.train([stream[i] for i in range(index + 1)], eval_streams=[])
         steps.append(inputs.step(strategy, fer_metrics, reporter, index, time.perf_counter() - start))
+        inputs.final_model = strategy.model
         if inputs.checkpoint is not None and index < len(inputs.cell.targets):
             save_checkpoint(inputs.checkpoint, {"key": inputs.key, "steps": [s.to_dict() for s in steps]})
     return steps
@@ -208,6 +213,7 @@ def run_cell(
     *,
     checkpoint: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    save_model: bool = False,
 ) -> CellRecord:
     """Run ``cell`` and return its record (see the module docstring).
 
@@ -219,6 +225,7 @@ def run_cell(
             and its step checkpoints.
         checkpoint: where a sequence saves its state after each step (``None``: no step checkpoints).
         echo: prints one line per training epoch.
+        save_model: also return the final network's weights (``record.state``: ``torch.save`` bytes).
     """
     from fer_avalanche.strategies.registry import get_strategy_spec
 
@@ -235,4 +242,9 @@ def run_cell(
         echo=echo,
         checkpoint=checkpoint if cell.kind == "sequence" and len(cell.targets) > 1 else None,
     )
-    return CellRecord(cell, key, TRAINERS[spec.trains](inputs))
+    record = CellRecord(cell, key, TRAINERS[spec.trains](inputs))
+    if save_model and inputs.final_model is not None:
+        from fer_avalanche.experiment.baseline import state_bytes
+
+        record.state = state_bytes(inputs.final_model)
+    return record

@@ -114,6 +114,8 @@ class CellRecord:
     cell: Cell
     key: dict[str, Any]
     steps: list[StepRecord]
+    #: The final network's weights (``torch.save`` bytes) when the run saves models; not in the JSON.
+    state: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"cell": self.cell.to_dict(), "key": self.key, "steps": [s.to_dict() for s in self.steps]}

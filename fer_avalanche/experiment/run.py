@@ -162,7 +162,8 @@ def run_scenario(
         overwrite: replace an existing run in ``out`` (its cells and checkpoints are deleted first).
         cache_dir: decode cache and baseline checkpoints (default ``~/.cache/fer-avalanche``).
         progress: the cell bar and one line per training epoch on stderr.
-        tensorboard: write TensorBoard logs under ``<run>/tb``.
+        tensorboard: write TensorBoard logs under ``<run>/tb`` (when the scenario's ``loggers`` name it;
+            ``False`` drops it from them).
         on_cell_done: called with each finished cell's (last) results row.
         executor: ``'serial'`` (this process), ``'local'`` (a local Dask cluster of ``workers``
             processes) or ``'dask'`` (the cluster at ``scheduler``).
@@ -197,7 +198,7 @@ def run_scenario(
     results["environment"] = _read_json(run_dir / "environment.json")
     results["wall_time_s"] = round(time.perf_counter() - start, 2)
     results = add_intervals(results)
-    _write_reports(run_dir, results, tensorboard)
+    _write_reports(run_dir, results, "tensorboard" in _logger_names(scenario, tensorboard))
     return RunResult(run_dir, results)
 
 
@@ -207,11 +208,14 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _cell_calls(run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord], echo: Any) -> list[Any]:
+def _cell_calls(
+    run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord], echo: Any, models: Any
+) -> list[Any]:
     """One ``cell_task`` call per unfinished cell (a seed's baseline is sent to the workers once)."""
     shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
     calls = []
     for cell in todo:
+        save = models is not None and models.wants(cell)
         checkpoint = str(run.store.checkpoint_path(cell)) if run.executor.shared_filesystem else None
         args = (
             *run.common,
@@ -221,45 +225,76 @@ def _cell_calls(run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord
             checkpoint,
             run.executor.threads,
         )
-        calls.append((cell_task, args, {"echo": echo}))
+        calls.append((cell_task, args, {"echo": echo, "save_model": save}))
     return calls
 
 
 def _execute(
     run: _Run, progress: bool, tensorboard: bool, on_cell_done: Callable[[dict[str, Any]], None] | None
 ) -> dict[str, Any]:
-    from fer_avalanche.experiment import tensorboard as tb
+    from fer_avalanche.experiment.loggers import make_run_loggers
+    from fer_avalanche.models.saved import ModelWriter
 
     done: dict[Cell, CellRecord] = {}
     for cell in run.cells:
         raw = run.store.read_cell(cell, run.keys[cell])
         if raw is not None:
             done[cell] = CellRecord.from_dict(raw)
+    models = (
+        ModelWriter(run.scenario, run.store.run_dir, run.ctx.source_name)
+        if run.scenario.save_models
+        else None
+    )
+    if models is not None:  # a cell is reused only with its model file, written under the same key
+        done = {c: r for c, r in done.items() if not models.wants(c) or models.reusable(c, run.keys[c])}
+        models.prune([models.path(c) for c in done if models.wants(c)])
+    source = run.ctx.source_name
+    loggers = make_run_loggers(_logger_names(run.scenario, tensorboard), run.store.run_dir, run.scenario)
     bar = RunProgress(len(run.cells), len(done), run.scenario.name, quiet=not progress)
     try:
         baselines = run.baselines(bar)
-        for record in baselines.values() if tensorboard else ():
-            tb.write_baseline_events(run.store.run_dir, record)
+        for record in baselines.values():
+            if models is not None:
+                models.write_baseline(record)
+            for logger in loggers:
+                logger.baseline(record, source)
+        for cell in run.cells:  # cells read back: the loggers that rewrite their files log them again
+            if cell in done:
+                rows = rows_of(done[cell], baselines[cell.seed], source)
+                for logger in loggers:
+                    if logger.logs_reused:
+                        logger.cell(done[cell], rows, run.ctx.label_names, source)
         todo = [c for c in run.cells if c not in done]
         if todo:
             bar.running(todo[0].label)
-        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None)
+        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None, models)
         for index, result in run.executor.run(calls):
             cell = todo[index]
-            record = done[cell] = CellRecord.from_dict(raise_if_error(result))
+            raw = raise_if_error(result)
+            state = raw.pop("state", None)
+            record = done[cell] = CellRecord.from_dict(raw)
+            if models is not None and state is not None:
+                models.write_cell(cell, record.key, state)  # before the cell: a cell file implies its model
             run.store.write_cell(cell, record.to_dict())
-            rows = rows_of(record, baselines[cell.seed], run.ctx.source_name)
-            if tensorboard:
-                tb.write_cell_events(run.store.run_dir, record, rows, run.ctx.label_names)
+            rows = rows_of(record, baselines[cell.seed], source)
+            for logger in loggers:
+                logger.cell(record, rows, run.ctx.label_names, source)
             bar.finished(cell.label, f"MI={rows[-1]['memory_integrity']:.3f}")
             if on_cell_done:
                 on_cell_done(rows[-1])
     finally:
         bar.close()
+        for logger in loggers:
+            logger.close()
     s = run.scenario
     names = list(dict.fromkeys([run.ctx.source_name, *(t for c in run.cells for t in c.targets)]))
     cells = [done[c] for c in run.cells]
     return results_dict(s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells)
+
+
+def _logger_names(scenario: Scenario, tensorboard: bool) -> list[str]:
+    """The scenario's loggers (``tensorboard=False``, the CLI's ``--no-tensorboard``, drops TensorBoard)."""
+    return [n for n in scenario.loggers if tensorboard or n != "tensorboard"]
 
 
 def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:

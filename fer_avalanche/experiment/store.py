@@ -2,7 +2,8 @@
 
 Layout: ``scenario.toml`` (the resolved scenario), ``environment.json``, ``datasets.json``,
 ``cells/<cell>.json`` (one per finished cell, with the key of the settings that produced it),
-``checkpoints/<cell>.pt`` (a sequence's state after its last finished step), and the reports.
+``checkpoints/<cell>.pt`` (a sequence's state after its last finished step), ``models/`` (with
+``save_models``: :mod:`fer_avalanche.models.saved`), the loggers' files and the reports.
 
 Rules (:meth:`RunStore.open`):
 
@@ -48,6 +49,10 @@ _RUN_OUTPUTS = (
     "accuracy_matrix.png",
     "confusion",
     "tb",
+    "models",
+    "csv",
+    "log.txt",
+    "wandb",
     "datasets.json",
     "environment.json",
 )

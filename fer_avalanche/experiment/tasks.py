@@ -91,12 +91,20 @@ def cell_task(
     checkpoint: str | None = None,
     threads: int | None = None,
     echo: Callable[[str], None] | None = None,
+    save_model: bool = False,
 ) -> dict[str, Any] | TaskError:
-    """Run one cell; returns its record as a JSON-ready dict (what ``cells/<cell>.json`` holds)."""
+    """Run one cell; returns its record as a JSON-ready dict (what ``cells/<cell>.json`` holds), with
+    ``"state"``: the final weights as bytes when ``save_model`` (the client writes them)."""
     ctx = context_for(scenario_toml, device, cache_dir)
     path = Path(checkpoint) if checkpoint else None
 
     def run() -> dict[str, Any]:
-        return run_cell(ctx, Cell.from_dict(cell), baseline, key, checkpoint=path, echo=echo).to_dict()
+        record = run_cell(
+            ctx, Cell.from_dict(cell), baseline, key, checkpoint=path, echo=echo, save_model=save_model
+        )
+        out = record.to_dict()
+        if record.state is not None:
+            out["state"] = record.state
+        return out
 
     return _guarded(run, threads)
