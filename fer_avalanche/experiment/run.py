@@ -9,6 +9,7 @@ results dict is assembled from the records, with its confidence intervals, and t
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 import time
@@ -22,16 +23,16 @@ import numpy as np
 import torch
 
 from fer_avalanche.config import Scenario, scenario_to_toml
-from fer_avalanche.experiment.context import ExperimentContext
+from fer_avalanche.experiment.context import ExperimentContext, _data_settings
 from fer_avalanche.experiment.executors import Executor, make_executor
-from fer_avalanche.experiment.keys import cell_key
+from fer_avalanche.experiment.keys import cell_key, digest
 from fer_avalanche.experiment.plan import Cell, plan_cells, plan_seeds
 from fer_avalanche.experiment.progress import RunProgress
 from fer_avalanche.experiment.records import BaselineRecord, CellRecord, results_dict, rows_of
 from fer_avalanche.experiment.store import RunStore
 from fer_avalanche.experiment.tasks import baseline_task, cell_task, raise_if_error
-from fer_avalanche.stats import add_intervals
-from fer_avalanche.utils import resolve_device
+from fer_avalanche.sweeps import add_intervals
+from fer_avalanche.utils import determinism, resolve_device
 
 __all__ = ["run_scenario", "RunResult", "default_run_dir"]
 
@@ -78,6 +79,12 @@ class _Run:
 
     Building it loads every dataset and computes every key, so bad data or settings fail here, before
     the run directory is touched.
+
+    A sweep's variants share work wherever their settings agree: one baseline task per distinct
+    baseline (its key and the data it is evaluated on: a sweep over adaptation settings trains each
+    seed's baseline once), and one computation per distinct cell key once the variant is left out
+    (``ft-fc`` under a sweep of fusion's options runs once; the other variants' cell files hold the
+    same record under their own names and keys).
     """
 
     def __init__(self, scenario: Scenario, ctx: ExperimentContext, store: RunStore):
@@ -88,19 +95,45 @@ class _Run:
         self.seeds = plan_seeds(scenario)
         self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
         self.keys = {cell: self.key(cell) for cell in self.cells}
+        self.work = {cell: self.work_key(cell) for cell in self.cells}
+        self.baseline_units = self._baseline_units()
 
     def names(self, cell: Cell) -> list[str]:
         return [self.ctx.source_name, *cell.targets]
 
-    def key(self, cell: Cell) -> dict[str, Any]:
-        datasets = self.ctx.datasets(cell.targets, cell.seed, cell.fold)
-        return cell_key(self.scenario, cell, self.ctx.baseline_key(cell.seed), {d.name: d for d in datasets})
+    def context(self, cell: Cell) -> ExperimentContext:
+        return self.ctx.variant(cell.variant)
 
-    def evaluate_on(self, seed: int) -> dict[int | None, list[str]]:
-        """For each fold, the datasets the baseline of ``seed`` is evaluated on (each dataset once)."""
+    def key(self, cell: Cell) -> dict[str, Any]:
+        ctx = self.context(cell)
+        datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
+        return cell_key(ctx.scenario, cell, ctx.baseline_key(cell.seed), {d.name: d for d in datasets})
+
+    def work_key(self, cell: Cell) -> str:
+        """What the cell computes, whatever variant it belongs to (equal: computed once)."""
+        from fer_avalanche.strategies.registry import get_strategy_spec
+
+        key = dict(self.keys[cell])
+        key["cell"] = {k: v for k, v in key["cell"].items() if k != "variant"}
+        if get_strategy_spec(cell.strategy).trains == "none":  # evaluation only: no adaptation setting
+            key.pop("adapt", None)
+            key.pop("options", None)
+        return digest(key)
+
+    def _baseline_units(self) -> dict[Cell, tuple[Any, ...]]:
+        """Each cell's baseline unit: ``(seed, baseline key digest, data settings)``."""
+        out = {}
+        for cell in self.cells:
+            ctx = self.context(cell)
+            data = json.dumps(_data_settings(ctx.scenario), sort_keys=True, default=str)
+            out[cell] = (cell.seed, digest(ctx.baseline_key(cell.seed)), data)
+        return out
+
+    def evaluate_on(self, unit: tuple[Any, ...]) -> dict[int | None, list[str]]:
+        """For each fold, the datasets the baseline of ``unit`` is evaluated on (each dataset once)."""
         out: dict[int | None, list[str]] = {None: [self.ctx.source_name]}
         for cell in self.cells:
-            if cell.seed == seed:
+            if self.baseline_units[cell] == unit:
                 for name in cell.targets:
                     fold = cell.fold if self._has_folds(name) else None
                     if name not in out.setdefault(fold, []):
@@ -114,30 +147,41 @@ class _Run:
     def datasets_summary(self) -> list[dict[str, Any]]:
         seen: dict[int, dict[str, Any]] = {}
         for cell in self.cells:
-            for data in self.ctx.datasets(cell.targets, cell.seed, cell.fold):
+            for data in self.context(cell).datasets(cell.targets, cell.seed, cell.fold):
                 if id(data) not in seen:
                     seen[id(data)] = {**data.summary(), "seed": cell.seed, "fold": cell.fold}
         return list(seen.values())
 
-    def baselines(self, progress: RunProgress) -> dict[int, BaselineRecord]:
+    def baselines(self, progress: RunProgress) -> dict[tuple[Any, ...], BaselineRecord]:
+        """Train (or load) every baseline unit once; a unit whose weights another unit trains (same
+        key, other evaluation data) runs after it and loads them from the cache."""
         echo = progress.echo if self.executor.in_process else None
-        calls = [
-            (
-                baseline_task,
-                (*self.common, seed, self.evaluate_on(seed), self.executor.threads),
-                {"echo": echo},
-            )
-            for seed in self.seeds
-        ]
+        first = {cell: self.baseline_units[cell] for cell in reversed(self.cells)}
+        units = list(dict.fromkeys(self.baseline_units[c] for c in self.cells))
+        variant_of = {unit: cell.variant for cell, unit in first.items()}
+        trained: set[tuple[Any, ...]] = set()
+        waves: list[list[tuple[Any, ...]]] = [[], []]
+        for unit in units:
+            waves[unit[:2] in trained].append(unit)
+            trained.add(unit[:2])
         out = {}
-        for index, result in self.executor.run(calls):
-            record = raise_if_error(result)
-            out[self.seeds[index]] = record
-            progress.echo(
-                f"baseline (seed {record.seed}): {'reused' if record.reused else 'trained'}, "
-                f"source acc {record.evaluations[None][self.ctx.source_name].acc:.3f}"
-            )
-        return out
+        for wave in waves:
+            calls = [
+                (
+                    baseline_task,
+                    (*self.common, unit[0], self.evaluate_on(unit), self.executor.threads),
+                    {"echo": echo, "variant": variant_of[unit]},
+                )
+                for unit in wave
+            ]
+            for index, result in self.executor.run(calls):
+                record = raise_if_error(result)
+                out[wave[index]] = record
+                progress.echo(
+                    f"baseline (seed {record.seed}): {'reused' if record.reused else 'trained'}, "
+                    f"source acc {record.evaluations[None][self.ctx.source_name].acc:.3f}"
+                )
+        return {unit: out[unit] for unit in units}
 
 
 def run_scenario(
@@ -186,11 +230,12 @@ def run_scenario(
     run_dir = Path(out) if out is not None else default_run_dir(scenario)
     store = RunStore(run_dir)
     store.check(scenario_to_toml(scenario), resume=resume, overwrite=overwrite)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     start = time.perf_counter()
     run = _Run(scenario, ExperimentContext(scenario, dev, cache_dir), store)
-    with make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex:
+    with (
+        determinism(scenario.deterministic, dev),
+        make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex,
+    ):
         run.executor = ex
         store.open(run.toml, resume=resume, overwrite=overwrite)  # from here on the old run is replaced
         store.write_json("environment.json", _environment(dev, scenario, executor, ex))
@@ -210,9 +255,11 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _cell_calls(run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord], echo: Any) -> list[Any]:
-    """One ``cell_task`` call per unfinished cell (a seed's baseline is sent to the workers once)."""
-    shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
+def _cell_calls(
+    run: _Run, todo: list[Cell], baselines: dict[tuple[Any, ...], BaselineRecord], echo: Any
+) -> list[Any]:
+    """One ``cell_task`` call per unfinished cell (each baseline is sent to the workers once)."""
+    shared = {unit: run.executor.share(b) for unit, b in baselines.items()}
     calls = []
     for cell in todo:
         checkpoint = str(run.store.checkpoint_path(cell)) if run.executor.shared_filesystem else None
@@ -220,7 +267,7 @@ def _cell_calls(run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord
             *run.common,
             cell.to_dict(),
             run.keys[cell],
-            shared[cell.seed],
+            shared[run.baseline_units[cell]],
             checkpoint,
             run.executor.threads,
         )
@@ -238,31 +285,48 @@ def _execute(
         raw = run.store.read_cell(cell, run.keys[cell])
         if raw is not None:
             done[cell] = CellRecord.from_dict(raw)
+    same: dict[str, list[Cell]] = {}  # cells that compute the same thing (a sweep's shared cells)
+    for cell in run.cells:
+        same.setdefault(run.work[cell], []).append(cell)
     bar = RunProgress(len(run.cells), len(done), run.scenario.name, quiet=not progress)
     try:
         baselines = run.baselines(bar)
         for record in baselines.values() if tensorboard else ():
             tb.write_baseline_events(run.store.run_dir, record)
-        todo = [c for c in run.cells if c not in done]
-        if todo:
-            bar.running(todo[0].label)
-        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None)
-        for index, result in run.executor.run(calls):
-            cell = todo[index]
-            record = done[cell] = CellRecord.from_dict(raise_if_error(result))
+
+        def finish(cell: Cell, steps: list[Any]) -> None:
+            record = done[cell] = CellRecord(cell, run.keys[cell], steps)
             run.store.write_cell(cell, record.to_dict())
-            rows = rows_of(record, baselines[cell.seed], run.ctx.source_name)
+            rows = rows_of(record, baselines[run.baseline_units[cell]], run.ctx.source_name)
             if tensorboard:
                 tb.write_cell_events(run.store.run_dir, record, rows, run.ctx.label_names)
             bar.finished(cell.label, f"MI={rows[-1]['memory_integrity']:.3f}")
             if on_cell_done:
                 on_cell_done(rows[-1])
+
+        for group in same.values():  # finished elsewhere in the sweep: the same record, this cell's name
+            known = next((done[c] for c in group if c in done), None)
+            for cell in group if known is not None else ():
+                if cell not in done:
+                    finish(cell, known.steps)
+        todo = [group[0] for group in same.values() if not any(c in done for c in group)]
+        if todo:
+            bar.running(todo[0].label)
+        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None)
+        for index, result in run.executor.run(calls):
+            steps = CellRecord.from_dict(raise_if_error(result)).steps
+            for cell in same[run.work[todo[index]]]:
+                finish(cell, steps)
     finally:
         bar.close()
     s = run.scenario
     names = list(dict.fromkeys([run.ctx.source_name, *(t for c in run.cells for t in c.targets)]))
     cells = [done[c] for c in run.cells]
-    return results_dict(s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells)
+    units = list(baselines)
+    index = {cell: units.index(run.baseline_units[cell]) for cell in run.cells}
+    return results_dict(
+        s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells, index
+    )
 
 
 def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:
