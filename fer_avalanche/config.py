@@ -412,7 +412,7 @@ class SweepSpec:
         self.values = dict(self.items())  # one flat table of dotted keys (what scenario.toml records)
 
     def items(self) -> list[tuple[str, list[Any]]]:
-        """``(dotted key, values)`` pairs, nested tables flattened (``adapt = {lr = [...]}`` = ``adapt.lr``)."""
+        """``(dotted key, values)`` pairs, nested tables flattened (``adapt = {lr = [..]}``: ``adapt.lr``)."""
         out: list[tuple[str, list[Any]]] = []
 
         def walk(prefix: str, node: Any) -> None:
@@ -429,7 +429,9 @@ class SweepSpec:
         _choice(self.mode, SWEEP_MODES, f"{where}.mode")
         items = self.items()
         if not items:
-            raise ConfigError(f"{where}.values: list at least one key to sweep, e.g. \"adapt.lr\" = [1e-4, 3e-4]")
+            raise ConfigError(
+                f'{where}.values: list at least one key to sweep, e.g. "adapt.lr" = [1e-4, 3e-4]'
+            )
         for key, values in items:
             if key.split(".")[0] in _UNSWEPT:
                 raise ConfigError(f"{where}.values.{key}: {key.split('.')[0]!r} cannot be swept")

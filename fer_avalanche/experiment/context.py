@@ -68,7 +68,9 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
 def _data_settings(scenario: Scenario) -> dict[str, Any]:
     """What the loaded datasets of a scenario depend on."""
     d = scenario.to_dict()
-    return {k: d.get(k) for k in ("mode", "source", "targets", "label_space", "image_size", "classes_per_exp")}
+    return {
+        k: d.get(k) for k in ("mode", "source", "targets", "label_space", "image_size", "classes_per_exp")
+    }
 
 
 class ExperimentContext:

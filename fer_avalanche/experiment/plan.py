@@ -66,6 +66,7 @@ def variant_slug(variant: Variant | dict[str, Any]) -> str:
     text = "_".join(f"{k.split('.')[-1]}={v}" for k, v in pairs)
     return re.sub(r"[^A-Za-z0-9._=+-]", "-", text)
 
+
 Kind = Literal["pairwise", "sequence"]
 
 

@@ -139,7 +139,9 @@ def test_patience_stops_after_that_many_evaluations_without_a_gain(bench, monkey
 
 
 @pytest.mark.parametrize("name", ["ft-fc", "fusion", "joint"])
-@pytest.mark.parametrize(("monitor", "selected"), [(None, 2), ("target", 2), ("mean", 1), ("target+source", 1)])
+@pytest.mark.parametrize(
+    ("monitor", "selected"), [(None, 2), ("target", 2), ("mean", 1), ("target+source", 1)]
+)
 def test_every_strategy_monitors_what_monitor_says(bench, monkeypatch, name, monitor, selected):
     # target alone: best at epoch 2; mean of target and source: 0.5, 0.65, 0.4 -> epoch 1. The same
     # for a strategy that trains on the target alone and for ones that train on the source too.
