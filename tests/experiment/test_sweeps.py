@@ -234,3 +234,14 @@ def test_the_monitor_of_a_sweep_reaches_each_rows_plugin(tmp_path):
     run = run_scenario(scenario, out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "cache", threads=1)
     got = {(r["strategy"], r["variant"]["adapt.monitor"], r["monitor"]) for r in run.results["rows"]}
     assert got == {(s, m, m) for s in ("ft-fc", "fusion") for m in ("target", "mean")}
+
+
+def test_paper_reports_both_budget_views_and_tfeid_exact_counts():
+    paper = load_scenario("paper")
+    assert [dict(v) for v in paper.variants()] == [{"adapt.budget": "steps"}, {"adapt.budget": "target_passes"}]
+    tfeid = next(t for t in paper.targets if t.name == "tfeid")
+    assert tfeid.split.counts == [405, 47, 58]
+    # the fair defaults in the other bundled scenarios too
+    for name in ("sequential", "class_incremental"):
+        s = load_scenario(name)
+        assert s.adapt.budget == "steps" and s.strategies.options["replay"]["mix"] == "batch"
