@@ -238,7 +238,10 @@ def test_the_monitor_of_a_sweep_reaches_each_rows_plugin(tmp_path):
 
 def test_paper_reports_both_budget_views_and_tfeid_exact_counts():
     paper = load_scenario("paper")
-    assert [dict(v) for v in paper.variants()] == [{"adapt.budget": "steps"}, {"adapt.budget": "target_passes"}]
+    assert [dict(v) for v in paper.variants()] == [
+        {"adapt.budget": "steps"},
+        {"adapt.budget": "target_passes"},
+    ]
     tfeid = next(t for t in paper.targets if t.name == "tfeid")
     assert tfeid.split.counts == [405, 47, 58]
     # the fair defaults in the other bundled scenarios too
