@@ -94,6 +94,7 @@ class _Run:
         self.cells = plan_cells(scenario)
         self.seeds = plan_seeds(scenario)
         self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
+        self._baseline_keys: dict[tuple[Any, int], dict[str, Any]] = {}
         self.keys = {cell: self.key(cell) for cell in self.cells}
         self.work = {cell: self.work_key(cell) for cell in self.cells}
         self.baseline_units = self._baseline_units()
@@ -104,10 +105,18 @@ class _Run:
     def context(self, cell: Cell) -> ExperimentContext:
         return self.ctx.variant(cell.variant)
 
+    def baseline_key(self, cell: Cell) -> dict[str, Any]:
+        """The key of the baseline a cell starts from (computed once per variant and seed: it hashes
+        the source's training data)."""
+        at = (cell.variant, cell.seed)
+        if at not in self._baseline_keys:
+            self._baseline_keys[at] = self.context(cell).baseline_key(cell.seed)
+        return self._baseline_keys[at]
+
     def key(self, cell: Cell) -> dict[str, Any]:
         ctx = self.context(cell)
         datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
-        return cell_key(ctx.scenario, cell, ctx.baseline_key(cell.seed), {d.name: d for d in datasets})
+        return cell_key(ctx.scenario, cell, self.baseline_key(cell), {d.name: d for d in datasets})
 
     def work_key(self, cell: Cell) -> str:
         """What the cell computes, whatever variant it belongs to (equal: computed once)."""
@@ -126,7 +135,7 @@ class _Run:
         for cell in self.cells:
             ctx = self.context(cell)
             data = json.dumps(_data_settings(ctx.scenario), sort_keys=True, default=str)
-            out[cell] = (cell.seed, digest(ctx.baseline_key(cell.seed)), data)
+            out[cell] = (cell.seed, digest(self.baseline_key(cell)), data)
         return out
 
     def evaluate_on(self, unit: tuple[Any, ...]) -> dict[int | None, list[str]]:
