@@ -125,7 +125,7 @@ def find_variant(results: Mapping[str, Any], selector: str | int) -> dict[str, A
     def matches(v: Mapping[str, Any]) -> bool:
         for key, value in terms:
             hits = [k for k in v if k == key or k.endswith("." + key)]
-            if not hits or not any(str(v[k]) == value for k in hits):
+            if not hits or not any(str(v[k]).lower() == value.lower() for k in hits):
                 return False
         return True
 
