@@ -248,3 +248,21 @@ def test_paper_reports_both_budget_views_and_tfeid_exact_counts():
     for name in ("sequential", "class_incremental"):
         s = load_scenario(name)
         assert s.adapt.budget == "steps" and s.strategies.options["replay"]["mix"] == "batch"
+
+
+@pytest.mark.slow
+def test_a_sweep_of_the_baselines_settings_trains_one_baseline_per_variant(tmp_path, monkeypatch):
+    counts = _count(monkeypatch)
+    scenario = one_target("strategies.names=['baseline', 'ft-fc']", "sweep.values.train.lr=[0.002, 0.004]")
+    run = run_scenario(scenario, out=tmp_path / "run", device="cpu", cache_dir=tmp_path / "cache", threads=1)
+    results = run.results
+    assert counts["baseline"] == 2
+    assert [b["variants"] for b in results["baselines"]] == [[{"train.lr": 0.002}], [{"train.lr": 0.004}]]
+    for v in variants_of(results):  # each variant's rows are measured against its own baseline
+        view = variant_view(results, v)
+        base = {r["strategy"]: r for r in view["rows"]}["baseline"]
+        assert base["acc"] == view["baselines"][0]["acc"]
+    with pytest.raises(ResultsError, match="different baselines"):
+        compare_variants(
+            results, "ft-fc", "ft-fc", variant=find_variant(results, 0), variant_b=find_variant(results, 1)
+        )
