@@ -157,19 +157,29 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
     rows = [dict(r) for r in results.get("rows") or []]
     summary: list[dict[str, Any]] = []
     baselines = [dict(b) for b in results.get("baselines") or []]
+    done_baselines: set[int] = set()
     for variant in variants_of(results):
         view = variant_view({k: v for k, v in results.items() if k != "summary"}, variant)
         done = stats.add_intervals(view, n_boot=n_boot, seed=seed)
         mine = [i for i, r in enumerate(rows) if variant_of(r) == variant]
-        for i, row in zip(mine, done["rows"], strict=True):
-            rows[i]["ci"] = row.get("ci")
+        for i, row in zip(mine, done["rows"], strict=True):  # whatever add_intervals adds to a row
+            rows[i] = {**row, "variant": variant}
         summary += [{**e, "variant": variant} for e in done["summary"]]
-        served = [b for b in baselines if _serves(b, variant)]
-        for b, done_b in zip(served, done.get("baselines") or [], strict=False):
-            b.setdefault("ci", done_b.get("ci"))
-        if "ci" not in out.get("baseline", {}):
-            out["baseline"] = {**(results.get("baseline") or {}), "ci": done["baseline"].get("ci")}
-        out["intervals"] = done.get("intervals")
+        served = [i for i, b in enumerate(baselines) if _serves(b, variant)]
+        for i, done_b in zip(served, done.get("baselines") or [], strict=False):
+            if i not in done_baselines:
+                extra = {"variants": baselines[i]["variants"]} if "variants" in baselines[i] else {}
+                baselines[i] = {**done_b, **extra}
+                done_baselines.add(i)
+        if "baseline" not in out or "ci" not in out["baseline"]:
+            out["baseline"] = {
+                **(results.get("baseline") or {}),
+                "ci": (done.get("baseline") or {}).get("ci"),
+            }
+        for key, value in done.items():  # e.g. "intervals": how they were computed
+            if key not in ("rows", "summary", "baselines", "baseline", "sequences", "variant"):
+                out[key] = value
+    out.pop("variant", None)
     out["rows"] = rows
     out["summary"] = summary
     if "baselines" in results:

@@ -5,6 +5,10 @@ Order: the run directory's rules (:mod:`~fer_avalanche.experiment.store`), the p
 read back, the rest run), one baseline task per seed, then one task per unfinished cell. Each finished
 cell is written to ``cells/`` (and to TensorBoard) by this process as soon as it arrives; at the end the
 results dict is assembled from the records, with its confidence intervals, and the reports are written.
+
+A scenario with a ``[sweep]`` runs every variant's cells in the same run directory; baselines and cells
+are computed once wherever the variants' settings that feed them agree (:class:`_Run`), and intervals,
+summaries and the report are made within each variant (:mod:`fer_avalanche.sweeps`).
 """
 
 from __future__ import annotations

@@ -266,3 +266,28 @@ def test_a_sweep_of_the_baselines_settings_trains_one_baseline_per_variant(tmp_p
         compare_variants(
             results, "ft-fc", "ft-fc", variant=find_variant(results, 0), variant_b=find_variant(results, 1)
         )
+
+
+def test_intervals_and_summaries_are_computed_within_each_variant():
+    from fer_avalanche import stats, sweeps
+
+    def row(variant, predictions):
+        return {"strategy": "ft-fc", "target": "t", "seed": 0, "fold": None, "variant": variant,
+                "acc": {"s": 1.0, "t": 0.5}, "memory_integrity": 1.0, "source_drop": 0.0, "target_gain": 0.0,
+                "predictions": {"s": "0101", "t": predictions}}  # fmt: skip
+
+    results = {
+        "source": "s",
+        "datasets": ["s", "t"],
+        "baselines": [{"seed": 0, "fold": None, "acc": {"s": 1.0, "t": 0.5},
+                       "labels": {"s": "0101", "t": "0011"}, "predictions": {"s": "0101", "t": "0000"}}],
+        "baseline": {"acc": {"s": 1.0, "t": 0.5}},
+        "rows": [row({"adapt.lr": 0.1}, "0011"), row({"adapt.lr": 0.2}, "1100")],
+    }  # fmt: skip
+    out = sweeps.add_intervals(results, n_boot=200)
+    assert [e["variant"] for e in out["summary"]] == [{"adapt.lr": 0.1}, {"adapt.lr": 0.2}]
+    for i, variant in enumerate(sweeps.variants_of(results)):
+        alone = stats.add_intervals(variant_view(results, variant), n_boot=200)
+        assert out["rows"][i]["ci"] == alone["rows"][0]["ci"]
+        assert {k: v for k, v in out["summary"][i].items() if k != "variant"} == alone["summary"][0]
+        assert out["rows"][i]["variant"] == variant
