@@ -6,7 +6,7 @@ Commands:
     fer-avalanche data check NAME ROOT [--json] [--label-space basic7|basic8] [--option key=value ...]
     fer-avalanche data show NAME ROOT [--out PNG] [--per-class N] [same loading options as check]
     fer-avalanche data show synthetic [DOMAIN|all] [--out PNG]
-    fer-avalanche report RUN_DIR [--compare A B] [--json] [--n-boot N]
+    fer-avalanche report RUN_DIR [--compare A B [--variant V [--variant-b W]]] [--json] [--n-boot N]
     fer-avalanche evaluate MODEL [NAME ROOT] [--split test|all] [--json] [--out DIR]
     fer-avalanche evaluate RUN_DIR --strategy S --target T [--seed K] [--fold F] [NAME ROOT] ...
     fer-avalanche list strategies|formats|domains|scenarios
@@ -108,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
         nargs=2,
         metavar=("A", "B"),
         help="print the paired difference A - B per target (target acc, source acc, MI) with 95%% intervals",
+    )
+    report.add_argument(
+        "--variant",
+        metavar="V",
+        help="a sweep's run: compare within this variant (its index or key=value terms, e.g. budget=steps)",
+    )
+    report.add_argument(
+        "--variant-b",
+        metavar="W",
+        help="with --variant: compare A in variant V against B in variant W (A and B may be one strategy)",
     )
     report.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     report.add_argument("--n-boot", type=int, default=1000, help="bootstrap draws (default 1000)")
@@ -261,13 +271,30 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from fer_avalanche.reporting import format_comparison, load_results, render_report
 
+    if (args.variant or args.variant_b) and not args.compare:
+        raise ConfigError("report: --variant and --variant-b go with --compare A B")
+    if args.variant_b and not args.variant:
+        raise ConfigError("report: --variant-b needs --variant (the variant of A)")
     if args.compare:
-        from fer_avalanche.stats import compare
+        from fer_avalanche.sweeps import compare_variants, find_variant
 
-        comparison = compare(load_results(args.run_dir), *args.compare, n_boot=args.n_boot)
+        results = load_results(args.run_dir)
+        variant = find_variant(results, args.variant) if args.variant else None
+        variant_b = find_variant(results, args.variant_b) if args.variant_b else None
+        comparison = compare_variants(
+            results, *args.compare, variant=variant, variant_b=variant_b, n_boot=args.n_boot
+        )
         for warning in comparison.get("warnings") or []:
             print(f"warning: {warning}", file=sys.stderr)
-        print(json.dumps(comparison) if args.json else format_comparison(comparison))
+        text = format_comparison(comparison)
+        if comparison.get("variant") is not None:
+            from fer_avalanche.experiment.plan import variant_label
+
+            where = variant_label(comparison["variant"])
+            if comparison.get("variant_b") is not None:
+                where += f"  vs  {variant_label(comparison['variant_b'])}"
+            text = f"variant: {where}\n{text}"
+        print(json.dumps(comparison) if args.json else text)
         return 0
     paths = render_report(args.run_dir, n_boot=args.n_boot)
     print(json.dumps({"written": [str(p) for p in paths]}) if args.json else "\n".join(map(str, paths)))

@@ -47,6 +47,9 @@ __all__ = [
     "BUDGETS",
     "SELECTIONS",
     "parse_value",
+    "MONITORS",
+    "SweepSpec",
+    "SWEEP_MODES",
 ]
 
 MODES = ("pairwise", "sequential", "class-incremental")
@@ -252,6 +255,9 @@ class ModelSpec:
 BUDGETS: tuple[str, ...] = ("epochs", "steps", "target_passes")
 #: Which weights a training run keeps (:class:`TrainSpec` ``select``).
 SELECTIONS: tuple[str, ...] = ("last", "best_val")
+#: What ``select = "best_val"`` monitors (:class:`TrainSpec` ``monitor``): the target's validation
+#: accuracy, or the mean of the source's and the target's.
+MONITORS: tuple[str, ...] = ("target", "mean")
 
 
 @dataclass
@@ -269,10 +275,14 @@ class TrainSpec:
     - ``budget = "target_passes"``: every strategy sees the target's training set ``target_passes``
       times (default ``epochs``), whatever else it mixes in.
 
-    ``select = "best_val"`` keeps the weights of the epoch with the best validation accuracy (the
-    target's validation split; also the source's for strategies that train on source data) and
-    ``patience`` stops after that many epochs without improvement. ``eval_every = k`` evaluates the
-    source's and the target's validation splits every k epochs (forgetting curves).
+    ``select = "best_val"`` keeps the weights of the epoch with the best monitored validation
+    accuracy, the same monitor for every strategy: ``monitor = "target"`` (default) the target's
+    validation split, ``"mean"`` the mean of the source's and the target's. ``patience_steps = s``
+    stops once ``s`` optimizer steps have passed since the best evaluation (fair across strategies
+    whose epochs differ in length under a step budget); ``patience = p`` stops after ``p`` epochs
+    without improvement (epochs, not steps: kept for the baseline and older scenarios).
+    ``eval_every = k`` evaluates the source's and the target's validation splits every k epochs
+    (forgetting curves, recorded with the optimizer step of each point).
     """
 
     epochs: int = 10
@@ -286,6 +296,8 @@ class TrainSpec:
     target_passes: float | None = None
     select: str = "last"
     patience: int | None = None
+    patience_steps: int | None = None
+    monitor: str = "target"
     eval_every: int = 0
 
     def validate(self, where: str) -> None:
@@ -308,6 +320,13 @@ class TrainSpec:
             if self.select != "best_val":
                 raise ConfigError(f"{where}.patience is used only with {where}.select = 'best_val'")
             _range(self.patience, 1, 10_000, f"{where}.patience")
+        if self.patience_steps is not None:
+            if self.select != "best_val":
+                raise ConfigError(f"{where}.patience_steps is used only with {where}.select = 'best_val'")
+            if self.patience is not None:
+                raise ConfigError(f"{where}: set patience (epochs) or patience_steps (steps), not both")
+            _range(self.patience_steps, 1, 10_000_000, f"{where}.patience_steps")
+        _choice(self.monitor, MONITORS, f"{where}.monitor")
         _range(self.eval_every, 0, 10_000, f"{where}.eval_every")
 
 
@@ -354,6 +373,98 @@ class StrategiesSpec:
                     )
 
 
+#: How a sweep combines its lists (:class:`SweepSpec` ``mode``).
+SWEEP_MODES: tuple[str, ...] = ("grid", "zip")
+#: Keys a sweep may not vary (they name the run, or are the sweep itself).
+_UNSWEPT = ("name", "description", "sweep")
+
+#: One variant of a sweep: ``((dotted key, value), ...)`` in the sweep's key order (``()``: no sweep).
+Variant = tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class SweepSpec:
+    """Many settings as one run: every variant is the scenario with some keys set to other values.
+
+    ``values`` maps dotted scenario keys (the ``--set`` keys: ``adapt.budget``,
+    ``strategies.options.fusion.target_fraction``, ``targets.jaffe.split.seed``) to lists of values;
+    ``mode = "grid"`` (default) runs every combination, ``"zip"`` the i-th value of every list
+    together (the lists must have equal lengths). Each variant is applied through the same code as
+    ``--set`` (:meth:`Scenario.with_overrides`), so a bad key or value is reported the same way. In
+    TOML::
+
+        [sweep]
+        mode = "grid"
+        [sweep.values]
+        "adapt.budget" = ["steps", "target_passes"]
+        "strategies.options.fusion.target_fraction" = [0.25, 0.5]
+
+    (unquoted dotted keys, ``adapt.budget = [...]``, mean the same). Values are scalars (strings,
+    numbers, booleans).
+
+    Example:
+        >>> SweepSpec(values={"adapt.lr": [1e-4, 3e-4], "adapt.budget": ["steps"]}).variants()
+        [(('adapt.lr', 0.0001), ('adapt.budget', 'steps')), (('adapt.lr', 0.0003), ('adapt.budget', 'steps'))]
+        >>> len(SweepSpec(mode="zip", values={"adapt.lr": [1e-4, 3e-4], "adapt.epochs": [2, 4]}).variants())
+        2
+    """
+
+    mode: str = "grid"
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = dict(self.items())  # one flat table of dotted keys (what scenario.toml records)
+
+    def items(self) -> list[tuple[str, list[Any]]]:
+        """``(dotted key, values)`` pairs, nested tables flattened (``adapt = {lr = [..]}``: ``adapt.lr``)."""
+        out: list[tuple[str, list[Any]]] = []
+
+        def walk(prefix: str, node: Any) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            else:
+                out.append((prefix, node))
+
+        walk("", self.values)
+        return out
+
+    def validate(self, where: str) -> None:
+        _choice(self.mode, SWEEP_MODES, f"{where}.mode")
+        items = self.items()
+        if not items:
+            raise ConfigError(
+                f'{where}.values: list at least one key to sweep, e.g. "adapt.lr" = [1e-4, 3e-4]'
+            )
+        for key, values in items:
+            if key.split(".")[0] in _UNSWEPT:
+                raise ConfigError(f"{where}.values.{key}: {key.split('.')[0]!r} cannot be swept")
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"{where}.values.{key} must be a non-empty list of values, got {values!r}")
+            for v in values:
+                if not isinstance(v, str | int | float | bool):
+                    raise ConfigError(
+                        f"{where}.values.{key}: sweep values are strings, numbers or booleans, got {v!r}"
+                    )
+            if len(set(map(repr, values))) != len(values):
+                raise ConfigError(f"{where}.values.{key}: every value at most once, got {values!r}")
+        lengths = {key: len(values) for key, values in items}
+        if self.mode == "zip" and len(set(lengths.values())) > 1:
+            raise ConfigError(f"{where}: mode = 'zip' needs lists of one length, got {lengths}")
+
+    def variants(self) -> list[Variant]:
+        """Every variant, in order (grid: the last key varies fastest)."""
+        import itertools
+
+        items = self.items()
+        keys = [k for k, _ in items]
+        if self.mode == "zip":
+            combos = list(zip(*(v for _, v in items), strict=True))
+        else:
+            combos = list(itertools.product(*(v for _, v in items)))
+        return [tuple(zip(keys, combo, strict=True)) for combo in combos]
+
+
 @dataclass
 class Scenario:
     """A whole experiment: datasets, model, training, strategies, protocol mode and seeds."""
@@ -386,6 +497,12 @@ class Scenario:
     #: The run's loggers by name (:data:`fer_avalanche.experiment.loggers.LOGGERS`): ``tensorboard``,
     #: ``csv``, ``text``, ``interactive``, ``wandb`` (offline; the ``[wandb]`` extra).
     loggers: list[str] = field(default_factory=lambda: ["tensorboard"])
+    #: Bit-reproducible GPU runs: ``torch.backends.cudnn.benchmark`` off, deterministic algorithms
+    #: (``torch.use_deterministic_algorithms``) and ``CUBLAS_WORKSPACE_CONFIG`` set; slower. Off by
+    #: default (cuDNN picks the fastest kernels; GPU results then vary in the last bits run to run).
+    deterministic: bool = False
+    #: Many settings as one run (:class:`SweepSpec`); ``None``: one variant, the scenario itself.
+    sweep: SweepSpec | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -416,13 +533,37 @@ class Scenario:
         Targets are addressed by name or index: ``targets.jaffe.root=/data/jaffe``,
         ``targets.0.split.method=subject``. Unquoted values that are not valid TOML are taken as strings.
         """
-        raw = self.to_dict()
+        pairs = []
         for assignment in assignments:
             key, sep, value = assignment.partition("=")
             if not sep or not key.strip():
                 raise ConfigError(f"{origin} {assignment!r}: expected key=value, e.g. adapt.epochs=5")
-            _assign(raw, key.strip().split("."), parse_value(value.strip()), f"{origin} {key.strip()}")
-        return Scenario.from_dict(raw, f"{origin} overrides")
+            pairs.append((key.strip(), parse_value(value.strip())))
+        return _with_values(self.to_dict(), pairs, origin, f"{origin} overrides")
+
+    # ----------------------------------------------------------------- sweeps
+    def variants(self) -> list[Variant]:
+        """The variants of the scenario's sweep (``[()]`` without one: the scenario itself).
+
+        Example:
+            >>> Scenario.demo().variants()
+            [()]
+        """
+        return self.sweep.variants() if self.sweep is not None else [()]
+
+    def for_variant(self, variant: Variant) -> Scenario:
+        """The scenario of one variant: the sweep's values applied as ``--set`` would, no sweep left.
+
+        Example:
+            >>> s = Scenario.demo().with_overrides(["sweep.values.adapt.lr=[1e-4, 3e-4]"])
+            >>> [s.for_variant(v).adapt.lr for v in s.variants()]
+            [0.0001, 0.0003]
+        """
+        if not variant:
+            return self if self.sweep is None else dataclasses.replace(self, sweep=None)
+        raw = self.to_dict()
+        raw.pop("sweep", None)
+        return _with_values(raw, list(variant), "sweep", "sweep")
 
     # -------------------------------------------------------------- validate
     def validate(self) -> None:
@@ -465,6 +606,10 @@ class Scenario:
         self.train.validate("train")
         self.adapt.validate("adapt")
         self.strategies.validate("strategies")
+        if self.sweep is not None:
+            self.sweep.validate("sweep")
+            for variant in self.sweep.variants():
+                self.for_variant(variant)  # a bad key or value fails here, as --set would
 
     def _validate_class_groups(self) -> None:
         if self.targets:
@@ -686,6 +831,14 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def _with_values(raw: dict[str, Any], pairs: list[tuple[str, Any]], where: str, origin: str) -> Scenario:
+    """``raw`` with every ``(dotted key, value)`` assigned, built and validated (``--set``, sweeps)."""
+    raw = copy.deepcopy(raw)
+    for key, value in pairs:
+        _assign(raw, key.split("."), copy.deepcopy(value), f"{where} {key}")
+    return Scenario.from_dict(raw, origin)
 
 
 def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> None:

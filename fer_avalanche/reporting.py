@@ -242,6 +242,10 @@ def ensure_intervals(results: Mapping[str, Any], n_boot: int = 1000) -> Mapping[
         and "ci" in (results.get("baseline") or {})
     ):
         return results
+    from fer_avalanche import sweeps
+
+    if sweeps.has_sweep(results):  # within each variant of a sweep
+        return sweeps.add_intervals(results, n_boot=n_boot)
     return add_intervals(results, n_boot=n_boot)
 
 
@@ -343,6 +347,9 @@ def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[s
     header += [f"acc_{d}" for d in datasets]
     header += [f"acc_{d}_{end}" for d in datasets for end in ("lo", "hi")]
     header += [f"macro_f1_{d}" for d in datasets]
+    swept = any(r.get("variant") for r in rows)
+    if swept:  # a sweep: which variant each row is (baseline rows: empty, shared by the variants)
+        header.insert(4 + has_step, "variant")
 
     def clean(v: Any) -> Any:
         if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
@@ -385,6 +392,10 @@ def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[s
         }
         if has_step:
             line["step"] = row.get("step", "")
+        if swept:
+            from fer_avalanche.experiment.plan import variant_label
+
+            line["variant"] = variant_label(row.get("variant") or {})
         line.update({k: clean(v) for k, v in _row_values(row, source).items()})
         line["train_time_s"] = clean(row.get("train_time_s"))
         budget = row.get("budget") or {}
@@ -547,6 +558,10 @@ def markdown_report(results: Mapping[str, Any]) -> str:
         True
     """
     results = ensure_intervals(results)
+    from fer_avalanche import sweeps
+
+    if sweeps.has_sweep(results):
+        return _sweep_report(results)
     source = results.get("source", "")
     mode = results.get("mode", "pairwise")
     out = [f"# Results: {results.get('scenario', '')}", ""]
@@ -581,6 +596,29 @@ def markdown_report(results: Mapping[str, Any]) -> str:
     sequences = results.get("sequences") or []
     if sequences:
         out += _sequence_section(results, sequences)
+    return "\n".join(out)
+
+
+def _sweep_report(results: Mapping[str, Any]) -> str:
+    """``results.md`` of a sweep: one section per variant (its own table, read like a run without a
+    sweep: intervals, Pareto front and units within the variant)."""
+    from fer_avalanche import sweeps
+    from fer_avalanche.experiment.plan import variant_label
+
+    variants = sweeps.variants_of(results)
+    keys = list(dict.fromkeys(k for v in variants for k in v))
+    out = [
+        f"# Results: {results.get('scenario', '')}",
+        "",
+        f"A sweep of {len(variants)} variants over {', '.join(f'`{k}`' for k in keys)}; one section per "
+        "variant (intervals, front and comparisons within it; `fer-avalanche report RUN --compare A B "
+        "--variant V [--variant-b W]` compares across two).",
+        "",
+    ]
+    for i, variant in enumerate(variants):
+        body = markdown_report(sweeps.variant_view(results, variant)).splitlines()
+        out += [f"## Variant {i}: {variant_label(variant)}", ""]
+        out += ["#" + line if line.startswith("#") else line for line in body[1:]]
     return "\n".join(out)
 
 
@@ -755,24 +793,35 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
 
 
 def _curve_means(rows: Sequence[Mapping[str, Any]], dataset: str) -> tuple[list[float], list[float]]:
-    """Epochs and the mean over rows (units) of the validation accuracy on ``dataset`` at each epoch."""
-    by_epoch: dict[float, list[float]] = {}
+    """Optimizer steps and the mean over rows (units) of the validation accuracy on ``dataset`` at
+    each step (points without a ``step``, from older runs, are left out)."""
+    by_step: dict[float, list[float]] = {}
     for row in rows:
         for point in row.get("curve") or []:
             v = as_float((point.get("acc") or {}).get(dataset))
-            if math.isfinite(v) and point.get("epoch") is not None:
-                by_epoch.setdefault(float(point["epoch"]), []).append(v)
-    epochs = sorted(by_epoch)
-    return epochs, [float(np.mean(by_epoch[e])) * 100 for e in epochs]
+            if math.isfinite(v) and point.get("step") is not None:
+                by_step.setdefault(float(point["step"]), []).append(v)
+    steps = sorted(by_step)
+    return steps, [float(np.mean(by_step[e])) * 100 for e in steps]
 
 
-def plot_curves(results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
-    """Forgetting curves: ``curves_<target>.png`` per target whose rows have a ``curve``.
+def _selected_step(row: Mapping[str, Any]) -> float | None:
+    """The optimizer step of the epoch ``select = "best_val"`` kept (from the row's curve)."""
+    selected = row.get("selected_epoch")
+    for point in row.get("curve") or []:
+        if selected is not None and point.get("epoch") == selected and point.get("step") is not None:
+            return float(point["step"])
+    return None
 
-    Validation accuracy (%) on the source (dashed) and on the target (solid) against epochs of the
-    adaptation, one colour per strategy, mean over units at each epoch; a star marks the epoch that
-    ``select = "best_val"`` kept (``selected_epoch``, first unit). Nothing is written for targets
-    without curves.
+
+def plot_curves(results: Mapping[str, Any], out_dir: str | Path, suffix: str = "") -> list[Path]:
+    """Forgetting curves: ``curves_<target><suffix>.png`` per target whose rows have a ``curve``.
+
+    Validation accuracy (%) on the source (dashed) and on the target (solid) against the optimizer
+    steps of the adaptation (under one step budget, strategies whose epochs differ in length are
+    compared at equal steps), one colour per strategy, mean over units at each step; a star marks the
+    point that ``select = "best_val"`` kept (``selected_epoch``, first unit). Nothing is written for
+    targets without curves.
 
     Example:
         >>> plot_curves(results, "runs/demo")  # doctest: +SKIP
@@ -791,21 +840,19 @@ def plot_curves(results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
             mine = [r for r in members if r["strategy"] == strategy]
             color = f"C{k % 10}"
             for dataset, style in ((target, "-"), (source, "--")):
-                epochs, acc = _curve_means(mine, dataset)
-                if epochs:
-                    ax.plot(epochs, acc, style, color=color, marker=".", markersize=4,
+                steps, acc = _curve_means(mine, dataset)
+                if steps:
+                    ax.plot(steps, acc, style, color=color, marker=".", markersize=4,
                             label=f"{strategy} on {dataset}")  # fmt: skip
-            selected = mine[0].get("selected_epoch")
+            selected = _selected_step(mine[0])
             if selected is not None:
-                epochs, acc = _curve_means(mine[:1], target)
-                if float(selected) in epochs:
-                    ax.scatter(
-                        [selected], [acc[epochs.index(float(selected))]], marker="*", s=80, color=color
-                    )
+                steps, acc = _curve_means(mine[:1], target)
+                if selected in steps:
+                    ax.scatter([selected], [acc[steps.index(selected)]], marker="*", s=80, color=color)
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch of the adaptation")
+        ax.set_xlabel("optimizer steps of the adaptation")
         ax.set_ylabel("validation accuracy (%)")
         ax.set_title(
             f"{results.get('scenario', '')}: adapting to {target} (solid) vs keeping {source} (dashed)",
@@ -813,7 +860,7 @@ def plot_curves(results: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
         )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6, loc="best", ncol=2)
-        written.append(save_figure(fig, Path(out_dir) / f"curves_{_safe_name(target)}.png"))
+        written.append(save_figure(fig, Path(out_dir) / f"curves_{_safe_name(target)}{suffix}.png"))
     return written
 
 
@@ -989,11 +1036,18 @@ def write_results(
     atomic_write_text(run_dir / "results.csv", buf.getvalue())
     atomic_write_text(run_dir / "results.md", markdown_report(clean))
     written += [run_dir / "results.csv", run_dir / "results.md"]
-    written.append(plot_tradeoff(clean, run_dir / "tradeoff.png"))
-    written.append(plot_accuracy_matrix(clean, run_dir / "accuracy_matrix.png"))
-    written += plot_curves(clean, run_dir)
+    from fer_avalanche import sweeps
+    from fer_avalanche.experiment.plan import variant_slug
+
+    views = [(clean, "")]
+    if sweeps.has_sweep(clean):  # a sweep: every plot once per variant, the variant in its name
+        views = [(sweeps.variant_view(clean, v), f"__{variant_slug(v)}") for v in sweeps.variants_of(clean)]
+    for view, suffix in views:
+        written.append(plot_tradeoff(view, run_dir / f"tradeoff{suffix}.png"))
+        written.append(plot_accuracy_matrix(view, run_dir / f"accuracy_matrix{suffix}.png"))
+        written += plot_curves(view, run_dir, suffix=suffix)
     if confusion_plots:
-        written += _plot_confusions(clean, run_dir / "confusion")
+        written += _plot_confusions(views[0][0], run_dir / "confusion")
     return written
 
 

@@ -14,7 +14,14 @@ import torch
 
 from fer_avalanche.errors import ConfigError
 
-__all__ = ["on_experience", "quiet_third_party", "resolve_device", "seed_everything", "KNOWN_NOISE"]
+__all__ = [
+    "on_experience",
+    "quiet_third_party",
+    "resolve_device",
+    "seed_everything",
+    "determinism",
+    "KNOWN_NOISE",
+]
 
 
 #: Third-party warnings known to be noise for our use: ``(category, message regex, module regex)``; the
@@ -95,3 +102,50 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
+
+
+#: What ``CUBLAS_WORKSPACE_CONFIG`` is set to for deterministic cuBLAS (CUDA >= 10.2), unless set.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+@contextlib.contextmanager
+def determinism(deterministic: bool, device: torch.device | str = "cpu") -> Iterator[None]:
+    """Set PyTorch's reproducibility flags for a run (the scenario's ``deterministic``), restore them after.
+
+    ``deterministic=True``: ``torch.backends.cudnn.benchmark = False``,
+    ``torch.backends.cudnn.deterministic = True``, ``torch.use_deterministic_algorithms(True)`` and
+    ``CUBLAS_WORKSPACE_CONFIG`` (``:4096:8`` unless already set): the same weights, bit for bit, on a
+    GPU, at some speed. ``False`` on CUDA: ``cudnn.benchmark = True`` (the fastest kernels, results
+    that vary in the last bits); on CPU nothing changes.
+
+    Example:
+        >>> with determinism(True, "cpu"):
+        ...     torch.are_deterministic_algorithms_enabled()
+        True
+        >>> torch.are_deterministic_algorithms_enabled()
+        False
+    """
+    dev = torch.device(device)
+    cudnn = torch.backends.cudnn
+    saved = (
+        cudnn.benchmark,
+        cudnn.deterministic,
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+        cudnn.benchmark, cudnn.deterministic = False, True
+        torch.use_deterministic_algorithms(True)
+    elif dev.type == "cuda":
+        cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        cudnn.benchmark, cudnn.deterministic = saved[0], saved[1]
+        torch.use_deterministic_algorithms(saved[2], warn_only=saved[3])
+        if saved[4] is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[4]

@@ -39,6 +39,7 @@ def test_paper_scenario_short_run_on_real_fer2013(tmp_path, fer2013_gz):
             "train.epochs=1",
             "adapt.epochs=1",
             "adapt.eval_every=0",
+            "sweep.values.adapt.budget=['steps']",  # one of the paper's two budget views
             "strategies.names=['baseline', 'ft-fc', 'fusion']",
         ],
     )

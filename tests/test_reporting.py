@@ -353,3 +353,20 @@ def test_report_cli_rerenders(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     assert main(["report", str(tmp_path), "--json"]) == 0
     written = json.loads(capsys.readouterr().out)["written"]
     assert str(tmp_path / "results.md") in written and (tmp_path / "results.md").is_file()
+
+
+def test_curves_are_plotted_against_optimizer_steps_not_epochs(tmp_path: Path, monkeypatch) -> None:
+    import fer_avalanche.reporting as reporting
+
+    figures = []
+    monkeypatch.setattr(reporting, "save_figure", lambda fig, path: figures.append(fig) or Path(path))
+    results = make_results(curves=True)
+    for row in results["rows"]:
+        if row.get("curve"):
+            row["selected_epoch"] = 2
+    reporting.plot_curves(results, tmp_path)
+    (ax,) = figures[0].axes
+    assert ax.get_xlabel() == "optimizer steps of the adaptation"
+    assert all(list(line.get_xdata()) == [5.0, 10.0, 15.0] for line in ax.lines)  # step = 5 * epoch
+    stars = [c.get_offsets()[0][0] for c in ax.collections]
+    assert stars and all(x == 10.0 for x in stars)  # the selected epoch 2, at its step

@@ -137,7 +137,13 @@ def _evaluate(
             copy.deepcopy(model),
             seed,
             train=ctx.train_settings()
-            | {"budget": "epochs", "select": "last", "patience": None, "eval_every": 0},
+            | {
+                "budget": "epochs",
+                "select": "last",
+                "patience": None,
+                "patience_steps": None,
+                "eval_every": 0,
+            },
             options={},
             source=None,
             n_target=None,

@@ -120,7 +120,18 @@ class CellInputs:
             selected_epoch=getattr(strategy, "fer_selected_epoch", None),
             history=list(reporter.history),
             train_time_s=seconds,
+            selection=_selection(strategy),
         )
+
+
+def _selection(strategy: Any) -> dict[str, Any]:
+    """The model selection of ``strategy``'s validation plugin (``{}`` without one that is active)."""
+    from fer_avalanche.strategies.plugins import ValidationPlugin
+
+    for plugin in getattr(strategy, "plugins", ()):
+        if isinstance(plugin, ValidationPlugin) and plugin.active:
+            return plugin.selection()
+    return {}
 
 
 # --------------------------------------------------------------------------------------- trainers

@@ -56,9 +56,21 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
         out["select"] = train["select"]
     if train.get("patience") is not None:
         out["patience"] = int(train["patience"])
+    if train.get("patience_steps") is not None:
+        out["patience_steps"] = int(train["patience_steps"])
+    if train["select"] == "best_val":
+        out["monitor"] = train.get("monitor") or "target"
     if train.get("eval_every"):
         out["eval_every"] = int(train["eval_every"])
     return out
+
+
+def _data_settings(scenario: Scenario) -> dict[str, Any]:
+    """What the loaded datasets of a scenario depend on."""
+    d = scenario.to_dict()
+    return {
+        k: d.get(k) for k in ("mode", "source", "targets", "label_space", "image_size", "classes_per_exp")
+    }
 
 
 class ExperimentContext:
@@ -75,6 +87,25 @@ class ExperimentContext:
         self.device = resolve_device(device)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self._data: dict[tuple[str, int, int | None], FERData] = {}
+        self._variants: dict[Any, ExperimentContext] = {}
+
+    # -------------------------------------------------------------- variants
+    def variant(self, variant: Any) -> ExperimentContext:
+        """The context of one variant of the scenario's sweep (``()``: this one), built once.
+
+        A variant whose datasets are set as this scenario's shares this context's loaded data, so a
+        sweep over training settings loads every dataset once.
+        """
+        variant = tuple(tuple(pair) for pair in variant)
+        if not variant and self.scenario.sweep is None:
+            return self
+        if variant not in self._variants:
+            scenario = self.scenario.for_variant(variant)
+            ctx = ExperimentContext(scenario, self.device, self.cache_dir)
+            if _data_settings(scenario) == _data_settings(self.scenario):
+                ctx._data = self._data
+            self._variants[variant] = ctx
+        return self._variants[variant]
 
     # ----------------------------------------------------------------- data
     @property
@@ -180,7 +211,7 @@ class ExperimentContext:
         if val_sets:
             extra["val_sets"] = val_sets
         else:  # nothing to validate on (an evaluation-only strategy)
-            for key in ("select", "patience", "eval_every"):
+            for key in ("select", "patience", "patience_steps", "monitor", "eval_every"):
                 extra.pop(key, None)
         return make_strategy(
             name,

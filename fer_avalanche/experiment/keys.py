@@ -67,10 +67,14 @@ def _version() -> str:
 def baseline_key(scenario: Scenario, source_train: FERData, seed: int, device_type: str) -> dict[str, Any]:
     """Everything the baseline's weights depend on: the source's training data, the model and training
     settings, the seed, the device kind and the package's code version."""
-    return {
+    train = dataclasses.asdict(scenario.train)
+    for name, default in (("patience_steps", None), ("monitor", "target")):  # newer settings: at their
+        if train.get(name) == default:  # defaults they change nothing, so older checkpoints stay valid
+            train.pop(name, None)
+    key = {
         "source": fingerprint(source_train),
         "model": dataclasses.asdict(scenario.model),
-        "train": dataclasses.asdict(scenario.train),
+        "train": train,
         "image_size": scenario.image_size,
         "label_space": scenario.label_space,
         "seed": seed,
@@ -80,6 +84,9 @@ def baseline_key(scenario: Scenario, source_train: FERData, seed: int, device_ty
         "fer_avalanche": _version(),
         "code": BASELINE_CODE_VERSION,
     }
+    if scenario.deterministic:
+        key["deterministic"] = True
+    return key
 
 
 def strategy_settings(scenario: Scenario, strategy: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -99,7 +106,7 @@ def cell_key(
     """Everything a cell's results depend on: its strategy and settings, the baseline's key, the data of
     every dataset it trains on or evaluates, the evaluation settings and the code version."""
     adapt, options = strategy_settings(scenario, cell.strategy)
-    return {
+    key = {
         "cell": cell.to_dict(),
         "adapt": adapt,
         "options": options,
@@ -109,3 +116,6 @@ def cell_key(
         "fer_avalanche": _version(),
         "code": CELL_CODE_VERSION,
     }
+    if scenario.deterministic:
+        key["deterministic"] = True
+    return key

@@ -9,6 +9,10 @@ which other cells the scenario holds or in which order they run.
 
 Baselines are trained once per seed (the source's split never has folds), before any cell of that seed.
 
+A scenario with a ``[sweep]`` multiplies the cells: every variant (:meth:`Scenario.variants`) plans
+the cells of its own scenario (:meth:`Scenario.for_variant`), each with its ``variant`` (part of the
+cell's name and key).
+
 Example:
     >>> from fer_avalanche.config import Scenario
     >>> from fer_avalanche.experiment.plan import plan_cells
@@ -19,13 +23,49 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from fer_avalanche.config import DatasetSpec, Scenario
+from fer_avalanche.config import DatasetSpec, Scenario, Variant
 from fer_avalanche.errors import ConfigError
 
-__all__ = ["Cell", "plan_cells", "plan_seeds", "fold_indices", "sequence_folds", "sequence_order"]
+__all__ = [
+    "Cell",
+    "plan_cells",
+    "plan_seeds",
+    "fold_indices",
+    "sequence_folds",
+    "sequence_order",
+    "variant_label",
+    "variant_slug",
+]
+
+
+def variant_label(variant: Variant | dict[str, Any]) -> str:
+    """A variant for people: ``adapt.budget=steps, strategies.options.fusion.target_fraction=0.25``.
+
+    Example:
+        >>> variant_label((("adapt.budget", "steps"), ("adapt.lr", 0.001)))
+        'adapt.budget=steps, adapt.lr=0.001'
+        >>> variant_label(())
+        ''
+    """
+    pairs = variant.items() if isinstance(variant, dict) else variant
+    return ", ".join(f"{k}={v}" for k, v in pairs)
+
+
+def variant_slug(variant: Variant | dict[str, Any]) -> str:
+    """A variant in a file name: the last part of each key and its value (``budget=steps_lr=0.001``).
+
+    Example:
+        >>> variant_slug((("adapt.budget", "steps"), ("strategies.options.fusion.target_fraction", 0.25)))
+        'budget=steps_target_fraction=0.25'
+    """
+    pairs = variant.items() if isinstance(variant, dict) else variant
+    text = "_".join(f"{k.split('.')[-1]}={v}" for k, v in pairs)
+    return re.sub(r"[^A-Za-z0-9._=+-]", "-", text)
+
 
 Kind = Literal["pairwise", "sequence"]
 
@@ -40,6 +80,7 @@ class Cell:
         seed: the run seed (the baseline's, and the split's with ``split.seed = "run"``).
         fold: the fold of the targets' k-fold split (``None`` without ``folds = "all"``).
         kind: ``"pairwise"`` (one target) or ``"sequence"`` (every target in order).
+        variant: the sweep's ``((key, value), ...)`` of this cell (``()`` without a sweep).
     """
 
     strategy: str
@@ -47,31 +88,41 @@ class Cell:
     seed: int
     fold: int | None = None
     kind: Kind = "pairwise"
+    variant: Variant = ()
 
     @property
     def name(self) -> str:
-        """File-safe name: ``ft-fc__lab-a__s0``, ``replay__sequence__s1``, ``ft-fc__ckplus__s0__f3``."""
+        """File-safe name: ``ft-fc__lab-a__s0``, ``replay__sequence__s1``, ``ft-fc__ckplus__s0__f3``;
+        a sweep's cell ends with its variant (``ft-fc__lab-a__s0__budget=steps``)."""
         target = self.targets[0] if self.kind == "pairwise" else "sequence"
         fold = "" if self.fold is None else f"__f{self.fold}"
-        return f"{self.strategy}__{target}__s{self.seed}{fold}"
+        variant = f"__{variant_slug(self.variant)}" if self.variant else ""
+        return f"{self.strategy}__{target}__s{self.seed}{fold}{variant}"
 
     @property
     def label(self) -> str:
         """Human label for logs: ``ft-fc -> lab-a (seed 0)``."""
         target = self.targets[0] if self.kind == "pairwise" else " -> ".join(self.targets)
         fold = "" if self.fold is None else f", fold {self.fold}"
-        return f"{self.strategy} -> {target} (seed {self.seed}{fold})"
+        variant = f"; {variant_label(self.variant)}" if self.variant else ""
+        return f"{self.strategy} -> {target} (seed {self.seed}{fold}{variant})"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (``targets`` as a list)."""
+        """JSON-ready (``targets`` as a list; ``variant`` as a table, left out without a sweep)."""
         out = asdict(self)
         out["targets"] = list(self.targets)
+        out.pop("variant")
+        if self.variant:
+            out["variant"] = dict(self.variant)
         return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Cell:
         """Inverse of :meth:`to_dict`."""
-        return cls(raw["strategy"], tuple(raw["targets"]), int(raw["seed"]), raw.get("fold"), raw["kind"])
+        variant = tuple((raw.get("variant") or {}).items())
+        return cls(
+            raw["strategy"], tuple(raw["targets"]), int(raw["seed"]), raw.get("fold"), raw["kind"], variant
+        )
 
 
 def fold_indices(spec: DatasetSpec) -> list[int | None]:
@@ -100,7 +151,15 @@ def plan_seeds(scenario: Scenario) -> list[int]:
 
 
 def plan_cells(scenario: Scenario) -> list[Cell]:
-    """Every cell of ``scenario``, grouped by seed, then target (pairwise) or fold, then strategy."""
+    """Every cell of ``scenario``, grouped by variant (a sweep's), seed, then target (pairwise) or fold,
+    then strategy."""
+    cells: list[Cell] = []
+    for variant in scenario.variants():
+        cells += _plan_variant(scenario.for_variant(variant), variant)
+    return cells
+
+
+def _plan_variant(scenario: Scenario, variant: Variant) -> list[Cell]:
     plan_seeds(scenario)
     cells: list[Cell] = []
     names = scenario.strategies.names
@@ -108,11 +167,11 @@ def plan_cells(scenario: Scenario) -> list[Cell]:
         if scenario.mode == "pairwise":
             for target in scenario.targets:
                 for fold in fold_indices(target):
-                    cells += [Cell(s, (target.name,), seed, fold, "pairwise") for s in names]
+                    cells += [Cell(s, (target.name,), seed, fold, "pairwise", variant) for s in names]
         else:
             order = tuple(sequence_order(scenario))
             for fold in sequence_folds(scenario):
-                cells += [Cell(s, order, seed, fold, "sequence") for s in names]
+                cells += [Cell(s, order, seed, fold, "sequence", variant) for s in names]
     return cells
 
 

@@ -82,6 +82,9 @@ class StepRecord:
     selected_epoch: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     train_time_s: float = 0.0
+    #: The model selection the strategy ran with: ``{"select", "monitor", "patience",
+    #: "patience_steps"}`` (``{}``: no validation, e.g. ``baseline`` or a cell recorded before it).
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,7 @@ class StepRecord:
             "budget": self.budget,
             "curve": self.curve,
             "selected_epoch": self.selected_epoch,
+            "selection": self.selection,
             "history": self.history,
             "train_time_s": round(float(self.train_time_s), 3),
         }
@@ -104,6 +108,7 @@ class StepRecord:
             selected_epoch=raw.get("selected_epoch"),
             history=list(raw.get("history") or []),
             train_time_s=float(raw.get("train_time_s", 0.0)),
+            selection=dict(raw.get("selection") or {}),
         )
 
 
@@ -192,6 +197,7 @@ def _row(cell: Cell, step: StepRecord, baseline: Evaluation, source: str) -> dic
         "target": step.target,
         "seed": cell.seed,
         "fold": cell.fold,
+        "variant": dict(cell.variant),
         **_per_dataset(step.evaluation),
         "memory_integrity": mi["memory_integrity"],
         "source_drop": mi["source_drop"],
@@ -199,6 +205,7 @@ def _row(cell: Cell, step: StepRecord, baseline: Evaluation, source: str) -> dic
         "budget": step.budget,
         "curve": step.curve,
         "selected_epoch": step.selected_epoch,
+        "monitor": step.selection.get("monitor"),
         "train_time_s": round(float(step.train_time_s), 3),
     }
 
@@ -232,19 +239,22 @@ def sequence_of(record: CellRecord, baseline: BaselineRecord, source: str) -> di
     }
 
 
-def _baseline_entries(baselines: Sequence[BaselineRecord]) -> list[dict[str, Any]]:
+def _baseline_entries(
+    baselines: Sequence[BaselineRecord], serves: Mapping[int, list[dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
     entries = []
-    for record in baselines:
+    for i, record in enumerate(baselines):
         for fold, evaluation in record.evaluations.items():
-            entries.append(
-                {
-                    "seed": record.seed,
-                    "fold": fold,
-                    **_per_dataset(evaluation),
-                    **_labels(evaluation),
-                    **record.summary(),
-                }
-            )
+            entry = {
+                "seed": record.seed,
+                "fold": fold,
+                **_per_dataset(evaluation),
+                **_labels(evaluation),
+                **record.summary(),
+            }
+            if serves is not None and i in serves:
+                entry["variants"] = serves[i]  # a sweep whose variants do not all share this baseline
+            entries.append(entry)
     return entries
 
 
@@ -284,18 +294,31 @@ def results_dict(
     seeds: Sequence[int],
     baselines: Sequence[BaselineRecord],
     cells: Sequence[CellRecord],
+    baseline_of: Mapping[Cell, int] | None = None,
 ) -> dict[str, Any]:
-    """The ``results.json`` dict (see :mod:`fer_avalanche.reporting`) of finished baselines and cells."""
+    """The ``results.json`` dict (see :mod:`fer_avalanche.reporting`) of finished baselines and cells.
+
+    ``baseline_of`` maps a cell to the index of its baseline in ``baselines`` (a sweep whose variants
+    train different baselines); without it every cell takes the baseline of its seed. A baseline that
+    serves only some variants of a sweep lists them in its entries' ``variants``.
+    """
     source = datasets[0]
-    by_seed = {b.seed: b for b in baselines}
+    by_seed = {b.seed: i for i, b in enumerate(baselines)}
+    index_of = (lambda c: baseline_of[c]) if baseline_of is not None else (lambda c: by_seed[c.seed])
     rows: list[dict[str, Any]] = []
     sequences: list[dict[str, Any]] = []
+    served: dict[int, list[dict[str, Any]]] = {}
     for record in cells:
-        baseline = by_seed[record.cell.seed]
+        i = index_of(record.cell)
+        baseline = baselines[i]
+        if dict(record.cell.variant) not in served.setdefault(i, []):
+            served[i].append(dict(record.cell.variant))
         rows += rows_of(record, baseline, source)
         if record.cell.kind == "sequence":
-            sequences.append(sequence_of(record, baseline, source))
-    entries = _baseline_entries(baselines)
+            sequences.append({**sequence_of(record, baseline, source), "variant": dict(record.cell.variant)})
+    all_variants = list(dict.fromkeys(str(sorted(dict(c.cell.variant).items())) for c in cells))
+    partial = {i: v for i, v in served.items() if len(v) < len(all_variants)}
+    entries = _baseline_entries(baselines, partial if baseline_of is not None else None)
     return {
         "scenario": scenario_name,
         "mode": mode,

@@ -5,10 +5,15 @@ Order: the run directory's rules (:mod:`~fer_avalanche.experiment.store`), the p
 read back, the rest run), one baseline task per seed, then one task per unfinished cell. Each finished
 cell is written to ``cells/`` (and to TensorBoard) by this process as soon as it arrives; at the end the
 results dict is assembled from the records, with its confidence intervals, and the reports are written.
+
+A scenario with a ``[sweep]`` runs every variant's cells in the same run directory; baselines and cells
+are computed once wherever the variants' settings that feed them agree (:class:`_Run`), and intervals,
+summaries and the report are made within each variant (:mod:`fer_avalanche.sweeps`).
 """
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 import time
@@ -22,16 +27,16 @@ import numpy as np
 import torch
 
 from fer_avalanche.config import Scenario, scenario_to_toml
-from fer_avalanche.experiment.context import ExperimentContext
+from fer_avalanche.experiment.context import ExperimentContext, _data_settings
 from fer_avalanche.experiment.executors import Executor, make_executor
-from fer_avalanche.experiment.keys import cell_key
+from fer_avalanche.experiment.keys import cell_key, digest
 from fer_avalanche.experiment.plan import Cell, plan_cells, plan_seeds
 from fer_avalanche.experiment.progress import RunProgress
 from fer_avalanche.experiment.records import BaselineRecord, CellRecord, results_dict, rows_of
 from fer_avalanche.experiment.store import RunStore
 from fer_avalanche.experiment.tasks import baseline_task, cell_task, raise_if_error
-from fer_avalanche.stats import add_intervals
-from fer_avalanche.utils import resolve_device
+from fer_avalanche.sweeps import add_intervals
+from fer_avalanche.utils import determinism, resolve_device
 
 __all__ = ["run_scenario", "RunResult", "default_run_dir"]
 
@@ -78,6 +83,12 @@ class _Run:
 
     Building it loads every dataset and computes every key, so bad data or settings fail here, before
     the run directory is touched.
+
+    A sweep's variants share work wherever their settings agree: one baseline task per distinct
+    baseline (its key and the data it is evaluated on: a sweep over adaptation settings trains each
+    seed's baseline once), and one computation per distinct cell key once the variant is left out
+    (``ft-fc`` under a sweep of fusion's options runs once; the other variants' cell files hold the
+    same record under their own names and keys).
     """
 
     def __init__(self, scenario: Scenario, ctx: ExperimentContext, store: RunStore):
@@ -87,17 +98,52 @@ class _Run:
         self.cells = plan_cells(scenario)
         self.seeds = plan_seeds(scenario)
         self.common = (self.toml, str(ctx.device), str(ctx.cache_dir))
+        self._baseline_keys: dict[tuple[Any, int], dict[str, Any]] = {}
         self.keys = {cell: self.key(cell) for cell in self.cells}
+        self.work = {cell: self.work_key(cell) for cell in self.cells}
+        self.baseline_units = self._baseline_units()
+
+    def context(self, cell: Cell) -> ExperimentContext:
+        return self.ctx.variant(cell.variant)
+
+    def baseline_key(self, cell: Cell) -> dict[str, Any]:
+        """The key of the baseline a cell starts from (computed once per variant and seed: it hashes
+        the source's training data)."""
+        at = (cell.variant, cell.seed)
+        if at not in self._baseline_keys:
+            self._baseline_keys[at] = self.context(cell).baseline_key(cell.seed)
+        return self._baseline_keys[at]
 
     def key(self, cell: Cell) -> dict[str, Any]:
-        datasets = self.ctx.datasets(cell.targets, cell.seed, cell.fold)
-        return cell_key(self.scenario, cell, self.ctx.baseline_key(cell.seed), {d.name: d for d in datasets})
+        ctx = self.context(cell)
+        datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
+        return cell_key(ctx.scenario, cell, self.baseline_key(cell), {d.name: d for d in datasets})
 
-    def evaluate_on(self, seed: int) -> dict[int | None, list[str]]:
-        """For each fold, the datasets the baseline of ``seed`` is evaluated on (each dataset once)."""
+    def work_key(self, cell: Cell) -> str:
+        """What the cell computes, whatever variant it belongs to (equal: computed once)."""
+        from fer_avalanche.strategies.registry import get_strategy_spec
+
+        key = dict(self.keys[cell])
+        key["cell"] = {k: v for k, v in key["cell"].items() if k != "variant"}
+        if get_strategy_spec(cell.strategy).trains == "none":  # evaluation only: no adaptation setting
+            key.pop("adapt", None)
+            key.pop("options", None)
+        return digest(key)
+
+    def _baseline_units(self) -> dict[Cell, tuple[Any, ...]]:
+        """Each cell's baseline unit: ``(seed, baseline key digest, data settings)``."""
+        out = {}
+        for cell in self.cells:
+            ctx = self.context(cell)
+            data = json.dumps(_data_settings(ctx.scenario), sort_keys=True, default=str)
+            out[cell] = (cell.seed, digest(self.baseline_key(cell)), data)
+        return out
+
+    def evaluate_on(self, unit: tuple[Any, ...]) -> dict[int | None, list[str]]:
+        """For each fold, the datasets the baseline of ``unit`` is evaluated on (each dataset once)."""
         out: dict[int | None, list[str]] = {None: [self.ctx.source_name]}
         for cell in self.cells:
-            if cell.seed == seed:
+            if self.baseline_units[cell] == unit:
                 for name in cell.targets:
                     fold = cell.fold if self._has_folds(name) else None
                     if name not in out.setdefault(fold, []):
@@ -111,30 +157,48 @@ class _Run:
     def datasets_summary(self) -> list[dict[str, Any]]:
         seen: dict[int, dict[str, Any]] = {}
         for cell in self.cells:
-            for data in self.ctx.datasets(cell.targets, cell.seed, cell.fold):
+            for data in self.context(cell).datasets(cell.targets, cell.seed, cell.fold):
                 if id(data) not in seen:
                     seen[id(data)] = {**data.summary(), "seed": cell.seed, "fold": cell.fold}
         return list(seen.values())
 
-    def baselines(self, progress: RunProgress) -> dict[int, BaselineRecord]:
+    def unit_variants(self) -> dict[tuple[Any, ...], Any]:
+        """The variant of the first cell of each baseline unit (the settings it was trained with)."""
+        return {self.baseline_units[cell]: cell.variant for cell in reversed(self.cells)}
+
+    def unit_scenario(self, unit: tuple[Any, ...]) -> Scenario:
+        """The scenario (of its variant) a baseline unit was trained with."""
+        return self.ctx.variant(self.unit_variants()[unit]).scenario
+
+    def baselines(self, progress: RunProgress) -> dict[tuple[Any, ...], BaselineRecord]:
+        """Train (or load) every baseline unit once; a unit whose weights another unit trains (same
+        key, other evaluation data) runs after it and loads them from the cache."""
         echo = progress.echo if self.executor.in_process else None
-        calls = [
-            (
-                baseline_task,
-                (*self.common, seed, self.evaluate_on(seed), self.executor.threads),
-                {"echo": echo},
-            )
-            for seed in self.seeds
-        ]
+        units = list(dict.fromkeys(self.baseline_units[c] for c in self.cells))
+        variant_of = self.unit_variants()
+        trained: set[tuple[Any, ...]] = set()
+        waves: list[list[tuple[Any, ...]]] = [[], []]
+        for unit in units:
+            waves[unit[:2] in trained].append(unit)
+            trained.add(unit[:2])
         out = {}
-        for index, result in self.executor.run(calls):
-            record = raise_if_error(result)
-            out[self.seeds[index]] = record
-            progress.echo(
-                f"baseline (seed {record.seed}): {'reused' if record.reused else 'trained'}, "
-                f"source acc {record.evaluations[None][self.ctx.source_name].acc:.3f}"
-            )
-        return out
+        for wave in waves:
+            calls = [
+                (
+                    baseline_task,
+                    (*self.common, unit[0], self.evaluate_on(unit), self.executor.threads),
+                    {"echo": echo, "variant": variant_of[unit]},
+                )
+                for unit in wave
+            ]
+            for index, result in self.executor.run(calls):
+                record = raise_if_error(result)
+                out[wave[index]] = record
+                progress.echo(
+                    f"baseline (seed {record.seed}): {'reused' if record.reused else 'trained'}, "
+                    f"source acc {record.evaluations[None][self.ctx.source_name].acc:.3f}"
+                )
+        return {unit: out[unit] for unit in units}
 
 
 def run_scenario(
@@ -184,11 +248,12 @@ def run_scenario(
     run_dir = Path(out) if out is not None else default_run_dir(scenario)
     store = RunStore(run_dir)
     store.check(scenario_to_toml(scenario), resume=resume, overwrite=overwrite)
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     start = time.perf_counter()
     run = _Run(scenario, ExperimentContext(scenario, dev, cache_dir), store)
-    with make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex:
+    with (
+        determinism(scenario.deterministic, dev),
+        make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as ex,
+    ):
         run.executor = ex
         store.open(run.toml, resume=resume, overwrite=overwrite)  # from here on the old run is replaced
         store.write_json("environment.json", _environment(dev, scenario, executor, ex))
@@ -209,10 +274,10 @@ def _read_json(path: Path) -> Any:
 
 
 def _cell_calls(
-    run: _Run, todo: list[Cell], baselines: dict[int, BaselineRecord], echo: Any, models: Any
+    run: _Run, todo: list[Cell], baselines: dict[tuple[Any, ...], BaselineRecord], echo: Any, models: Any
 ) -> list[Any]:
-    """One ``cell_task`` call per unfinished cell (a seed's baseline is sent to the workers once)."""
-    shared = {seed: run.executor.share(b) for seed, b in baselines.items()}
+    """One ``cell_task`` call per unfinished cell (each baseline is sent to the workers once)."""
+    shared = {unit: run.executor.share(b) for unit, b in baselines.items()}
     calls = []
     for cell in todo:
         save = models is not None and models.wants(cell)
@@ -221,7 +286,7 @@ def _cell_calls(
             *run.common,
             cell.to_dict(),
             run.keys[cell],
-            shared[cell.seed],
+            shared[run.baseline_units[cell]],
             checkpoint,
             run.executor.threads,
         )
@@ -247,41 +312,58 @@ def _execute(
     )
     if models is not None:  # a cell is reused only with its model file, written under the same key
         done = {c: r for c, r in done.items() if not models.wants(c) or models.reusable(c, run.keys[c])}
-        models.prune([models.path(c) for c in done if models.wants(c)])
+    same: dict[str, list[Cell]] = {}  # cells that compute the same thing (a sweep's shared cells)
+    for cell in run.cells:
+        same.setdefault(run.work[cell], []).append(cell)
     source = run.ctx.source_name
     loggers = make_run_loggers(_logger_names(run.scenario, tensorboard), run.store.run_dir, run.scenario)
     bar = RunProgress(len(run.cells), len(done), run.scenario.name, quiet=not progress)
     try:
         baselines = run.baselines(bar)
-        for record in baselines.values():
+        names = _baseline_file_names(run, baselines)
+        if models is not None:
+            models.prune([models.path(c) for c in done if models.wants(c)])
+        for unit, record in baselines.items():
             if models is not None:
-                models.write_baseline(record)
+                models.write_baseline(record, names[unit], run.unit_scenario(unit))
             for logger in loggers:
                 logger.baseline(record, source)
         for cell in run.cells:  # cells read back: the loggers that rewrite their files log them again
             if cell in done:
-                rows = rows_of(done[cell], baselines[cell.seed], source)
+                rows = rows_of(done[cell], baselines[run.baseline_units[cell]], source)
                 for logger in loggers:
                     if logger.logs_reused:
                         logger.cell(done[cell], rows, run.ctx.label_names, source)
-        todo = [c for c in run.cells if c not in done]
-        if todo:
-            bar.running(todo[0].label)
-        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None, models)
-        for index, result in run.executor.run(calls):
-            cell = todo[index]
-            raw = raise_if_error(result)
-            state = raw.pop("state", None)
-            record = done[cell] = CellRecord.from_dict(raw)
-            if models is not None and state is not None:
-                models.write_cell(cell, record.key, state)  # before the cell: a cell file implies its model
+
+        def finish(cell: Cell, steps: list[Any], state: bytes | None) -> None:
+            record = done[cell] = CellRecord(cell, run.keys[cell], steps)
+            if models is not None and state is not None and models.wants(cell):
+                # before the cell: a cell file implies its model
+                models.write_cell(cell, record.key, state, run.context(cell).scenario)
             run.store.write_cell(cell, record.to_dict())
-            rows = rows_of(record, baselines[cell.seed], source)
+            rows = rows_of(record, baselines[run.baseline_units[cell]], source)
             for logger in loggers:
                 logger.cell(record, rows, run.ctx.label_names, source)
             bar.finished(cell.label, f"MI={rows[-1]['memory_integrity']:.3f}")
             if on_cell_done:
                 on_cell_done(rows[-1])
+
+        for group in same.values():  # finished elsewhere in the sweep: the same record, this cell's name
+            known = next((done[c] for c in group if c in done), None)
+            for cell in group if known is not None else ():
+                if cell not in done and (models is None or not models.wants(cell)):
+                    finish(cell, known.steps, None)
+        todo = [next(c for c in group if c not in done) for group in same.values() if set(group) - set(done)]
+        if todo:
+            bar.running(todo[0].label)
+        calls = _cell_calls(run, todo, baselines, bar.echo if run.executor.in_process else None, models)
+        for index, result in run.executor.run(calls):
+            raw = raise_if_error(result)
+            state = raw.pop("state", None)
+            steps = CellRecord.from_dict(raw).steps
+            for cell in same[run.work[todo[index]]]:
+                if cell not in done:
+                    finish(cell, steps, state)
     finally:
         bar.close()
         for logger in loggers:
@@ -289,7 +371,28 @@ def _execute(
     s = run.scenario
     names = list(dict.fromkeys([run.ctx.source_name, *(t for c in run.cells for t in c.targets)]))
     cells = [done[c] for c in run.cells]
-    return results_dict(s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells)
+    units = list(baselines)
+    index = {cell: units.index(run.baseline_units[cell]) for cell in run.cells}
+    return results_dict(
+        s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells, index
+    )
+
+
+def _baseline_file_names(run: _Run, baselines: dict[tuple[Any, ...], BaselineRecord]) -> dict[Any, str]:
+    """The name of each baseline's model file: ``baseline__<source>__s<seed>``, and the variant's slug
+    after it when a sweep trains several baselines for one seed."""
+    from fer_avalanche.experiment.plan import variant_slug
+    from fer_avalanche.models.saved import model_file_name
+
+    seeds = [unit[0] for unit in baselines]
+    variants = run.unit_variants()
+    out = {}
+    for unit in baselines:
+        name = model_file_name("baseline", run.ctx.source_name, unit[0])[: -len(".pt")]
+        if seeds.count(unit[0]) > 1:
+            name += f"__{variant_slug(variants[unit])}"
+        out[unit] = f"{name}.pt"
+    return out
 
 
 def _logger_names(scenario: Scenario, tensorboard: bool) -> list[str]:

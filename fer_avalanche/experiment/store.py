@@ -129,6 +129,8 @@ class RunStore:
         trash.mkdir()
         names = ["cells", "checkpoints", "scenario.toml", *_RUN_OUTPUTS]
         names += [p.name for p in self.run_dir.glob("curves_*.png")]
+        names += [p.name for p in self.run_dir.glob("tradeoff__*.png")]  # a sweep's, one per variant
+        names += [p.name for p in self.run_dir.glob("accuracy_matrix__*.png")]
         for name in names:
             path = self.run_dir / name
             if path.exists():

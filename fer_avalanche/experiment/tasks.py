@@ -55,12 +55,16 @@ def context_for(scenario_toml: str, device: str, cache_dir: str) -> ExperimentCo
     return _CONTEXTS[key]
 
 
-def _guarded(fn: Callable[[], Any], threads: int | None) -> Any:
+def _guarded(fn: Callable[[], Any], threads: int | None, ctx: ExperimentContext | None = None) -> Any:
+    from fer_avalanche.utils import determinism
+
     previous = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
+    deterministic = bool(ctx is not None and ctx.scenario.deterministic)
     try:
-        return fn()
+        with determinism(deterministic, ctx.device if ctx is not None else "cpu"):
+            return fn()
     except errors.FERAvalancheError as exc:
         return TaskError(type(exc).__name__, str(exc))
     finally:
@@ -75,10 +79,11 @@ def baseline_task(
     evaluate_on: Mapping[int | None, list[str]],
     threads: int | None = None,
     echo: Callable[[str], None] | None = None,
+    variant: tuple[tuple[str, Any], ...] = (),
 ) -> BaselineRecord | TaskError:
-    """Train (or load) and evaluate the baseline of ``seed``."""
-    ctx = context_for(scenario_toml, device, cache_dir)
-    return _guarded(lambda: train_or_load_baseline(ctx, seed, evaluate_on, echo=echo), threads)
+    """Train (or load) and evaluate the baseline of ``seed`` (with the settings of a sweep's ``variant``)."""
+    ctx = context_for(scenario_toml, device, cache_dir).variant(variant)
+    return _guarded(lambda: train_or_load_baseline(ctx, seed, evaluate_on, echo=echo), threads, ctx)
 
 
 def cell_task(
@@ -95,16 +100,15 @@ def cell_task(
 ) -> dict[str, Any] | TaskError:
     """Run one cell; returns its record as a JSON-ready dict (what ``cells/<cell>.json`` holds), with
     ``"state"``: the final weights as bytes when ``save_model`` (the client writes them)."""
-    ctx = context_for(scenario_toml, device, cache_dir)
+    the_cell = Cell.from_dict(cell)
+    ctx = context_for(scenario_toml, device, cache_dir).variant(the_cell.variant)
     path = Path(checkpoint) if checkpoint else None
 
     def run() -> dict[str, Any]:
-        record = run_cell(
-            ctx, Cell.from_dict(cell), baseline, key, checkpoint=path, echo=echo, save_model=save_model
-        )
+        record = run_cell(ctx, the_cell, baseline, key, checkpoint=path, echo=echo, save_model=save_model)
         out = record.to_dict()
         if record.state is not None:
             out["state"] = record.state
         return out
 
-    return _guarded(run, threads)
+    return _guarded(run, threads, ctx)

@@ -19,8 +19,14 @@ import numpy as np
 __all__ = ["write_cell_events", "write_baseline_events", "write_summary_images", "cell_log_dir"]
 
 
-def cell_log_dir(run_dir: Path, strategy: str, target: str, seed: int, fold: int | None) -> Path:
+def cell_log_dir(
+    run_dir: Path, strategy: str, target: str, seed: int, fold: int | None, variant: Any = ()
+) -> Path:
     parts = [strategy, target, f"seed{seed}"] + ([] if fold is None else [f"fold{fold}"])
+    if variant:  # a sweep's variant: one folder each
+        from fer_avalanche.experiment.plan import variant_slug
+
+        parts.append(variant_slug(variant))
     return run_dir.joinpath("tb", *parts)
 
 
@@ -50,7 +56,7 @@ def write_cell_events(
 
     cell = record.cell
     target = cell.targets[0] if cell.kind == "pairwise" else "sequence"
-    writer = _writer(cell_log_dir(run_dir, cell.strategy, target, cell.seed, cell.fold))
+    writer = _writer(cell_log_dir(run_dir, cell.strategy, target, cell.seed, cell.fold, cell.variant))
     try:
         epochs = 0
         for index, (step, row) in enumerate(zip(record.steps, rows, strict=True), start=1):

@@ -255,7 +255,8 @@ class ModelWriter:
         return self.folder / f"{cell.name}.pt"
 
     def baseline_path(self, seed: int) -> Path:
-        """``models/baseline__<source>__s<seed>.pt``."""
+        """``models/baseline__<source>__s<seed>.pt`` (a sweep over the baseline's settings adds the
+        variant: see :meth:`write_baseline`)."""
         return self.folder / model_file_name("baseline", self.source_name, seed)
 
     def reusable(self, cell: Any, key: Mapping[str, Any]) -> bool:
@@ -278,26 +279,28 @@ class ModelWriter:
     def _dataset(self, name: str) -> Any:
         return next((d for d in self.scenario.datasets if d.name == name), self.scenario.source)
 
-    def write_baseline(self, record: Any) -> Path:
-        """Save a seed's baseline (a BaselineRecord: its ``state`` bytes and ``key``)."""
-        path = self.baseline_path(record.seed)
+    def write_baseline(self, record: Any, file_name: str | None = None, scenario: Any = None) -> Path:
+        """Save a seed's baseline (a BaselineRecord: its ``state`` bytes and ``key``) as ``file_name``
+        (default :meth:`baseline_path`), described by ``scenario`` (a sweep's variant; default the run's)."""
+        path = self.folder / file_name if file_name else self.baseline_path(record.seed)
         info = model_info(
-            self.scenario,
+            scenario or self.scenario,
             kind="baseline",
             name=path.stem,
             key=record.key,
-            dataset=self.scenario.source,
+            dataset=(scenario or self.scenario).source,
             run_seed=record.seed,
             fold=None,
         )
         save_model(path, record.state, info)
         return path
 
-    def write_cell(self, cell: Any, key: Mapping[str, Any], state: bytes) -> Path:
-        """Save a cell's final network (``state``: ``torch.save`` bytes)."""
+    def write_cell(self, cell: Any, key: Mapping[str, Any], state: bytes, scenario: Any = None) -> Path:
+        """Save a cell's final network (``state``: ``torch.save`` bytes), described by ``scenario`` (its
+        variant's; default the run's)."""
         path = self.path(cell)
         info = model_info(
-            self.scenario,
+            scenario or self.scenario,
             kind="cell",
             name=cell.name,
             key=key,

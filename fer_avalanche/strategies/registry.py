@@ -137,8 +137,8 @@ class StrategyContext:
 class StrategySpec:
     """A registered strategy: its name, what it does, what the runner calls, and its options.
 
-    ``trains_on_source``: the strategy also trains on source data (rehearsal, memories, joint), so
-    ``select="best_val"`` monitors the mean of the target's and the source's validation accuracy.
+    ``trains_on_source``: the strategy also trains on source data (rehearsal, memories, joint). (It no
+    longer changes what ``select="best_val"`` monitors: one ``monitor`` for every strategy.)
     """
 
     name: str
@@ -285,6 +285,8 @@ def make_strategy(
     eval_every: int = 0,
     select: str = "last",
     patience: int | None = None,
+    patience_steps: int | None = None,
+    monitor: str = "target",
     **options: Any,
 ) -> SupervisedTemplate:
     """Build the named strategy over ``model`` (trained in place: pass a copy of the baseline).
@@ -324,9 +326,13 @@ def make_strategy(
         eval_every: evaluate ``val_sets`` every this many epochs, before training and at the end
             (``strategy.fer_curve``); 0 = never (unless ``select="best_val"``).
         select: ``"last"`` (keep the trained model) or ``"best_val"``: evaluate every epoch, restore
-            the state with the best monitored validation accuracy at the end of each experience
-            (the target's; the mean of target and source for strategies that train on the source).
-        patience: with ``best_val``: stop after this many evaluations without a gain.
+            the state with the best monitored validation accuracy at the end of each experience.
+        patience: with ``best_val``: stop after this many evaluations (epochs) without a gain.
+        patience_steps: with ``best_val``: stop at the first evaluation at least this many optimizer
+            steps after the best one (the same patience for strategies whose epochs differ in length).
+        monitor: what ``best_val`` maximises, the same for every strategy: ``"target"`` (the
+            experience's validation accuracy) or ``"mean"`` (the mean of it and the source's, the first
+            of ``val_sets``).
         **options: the strategy's own options (``get_strategy_spec(name).options``).
 
     Returns:
@@ -353,7 +359,8 @@ def make_strategy(
         eval_every=eval_every,
         select=select,
         patience=patience,
-        monitor="target+source" if spec.trains_on_source else "target",
+        patience_steps=patience_steps,
+        monitor=monitor,
     )
     resolved = {**spec.options, **options}
     if evaluator is None:

@@ -190,3 +190,29 @@ def test_a_local_cluster_listens_on_127_0_0_1_only_and_leaves_port_8787_alone(re
     assert executor.cluster.scheduler.address.startswith("tcp://127.0.0.1:")
     assert listening and all(addr.ip == "127.0.0.1" for addr in listening), listening
     assert [str(w.message) for w in recwarn if "already in use" in str(w.message)] == []
+
+
+def test_a_sweep_gives_identical_rows_serial_and_local(tmp_path):
+    import dataclasses
+
+    scenario = tiny(
+        "strategies.names=['ft-fc', 'fusion']",
+        "sweep.values.adapt.budget=['steps', 'target_passes']",
+        "sweep.values.strategies.options.fusion.target_fraction=[0.25, 0.5]",
+    )
+    scenario = dataclasses.replace(scenario, targets=scenario.targets[:1])
+    runs = {
+        executor: run_scenario(
+            scenario,
+            out=tmp_path / executor / "run",
+            device="cpu",
+            cache_dir=tmp_path / executor / "cache",
+            executor=executor,
+            workers=2,
+            threads=1,
+        )
+        for executor in ("serial", "local")
+    }
+    assert len(runs["serial"].results["rows"]) == 8
+    assert _rows(runs["local"].results) == _rows(runs["serial"].results)
+    assert {r["variant"]["adapt.budget"] for r in runs["local"].results["rows"]} == {"steps", "target_passes"}

@@ -138,12 +138,40 @@ def test_patience_stops_after_that_many_evaluations_without_a_gain(bench, monkey
     assert strategy.fer_budget["epochs"] == 3 and strategy.fer_selected_epoch == 1
 
 
-@pytest.mark.parametrize(("name", "selected"), [("ft-fc", 2), ("fusion", 1), ("joint", 1)])
-def test_strategies_that_train_on_the_source_monitor_source_and_target(bench, monkeypatch, name, selected):
-    # target alone: best at epoch 2; mean of target and source: 0.5, 0.65, 0.4 -> epoch 1
+@pytest.mark.parametrize("name", ["ft-fc", "fusion", "joint"])
+@pytest.mark.parametrize(
+    ("monitor", "selected"), [(None, 2), ("target", 2), ("mean", 1), ("target+source", 1)]
+)
+def test_every_strategy_monitors_what_monitor_says(bench, monkeypatch, name, monitor, selected):
+    # target alone: best at epoch 2; mean of target and source: 0.5, 0.65, 0.4 -> epoch 1. The same
+    # for a strategy that trains on the target alone and for ones that train on the source too.
     _scripted(monkeypatch, {"src": [0.9, 0.8, 0.2], "tgt": [0.1, 0.5, 0.6]})
-    strategy = _train(_build(name, bench, epochs=2, select="best_val", val_sets=_val_sets(bench)), bench)
+    kwargs = {} if monitor is None else {"monitor": monitor}
+    strategy = _build(name, bench, epochs=2, select="best_val", val_sets=_val_sets(bench), **kwargs)
+    _train(strategy, bench)
     assert strategy.fer_selected_epoch == selected
+    plugin = next(p for p in strategy.plugins if isinstance(p, ValidationPlugin))
+    assert plugin.selection()["monitor"] == ("target" if selected == 2 else "mean")
+
+
+def test_patience_in_steps_gives_every_strategy_the_same_steps_after_its_best(bench, monkeypatch):
+    # retrain's epoch is L steps; fusion's (half of every batch from the target) is 2L. Best at epoch 1
+    # for both, then no gain: with patience_steps = 2L both stop 2L steps after their best (retrain
+    # after epoch 3 = 3L steps, fusion after epoch 2 = 4L steps). Patience counted in epochs (2) would
+    # stop retrain after 3L steps but fusion after 6L: 5L steps past its best.
+    L = -(-len(bench.train_stream[1].dataset) // 16)
+    stopped_after_best = {}
+    for name, options in (("retrain", {}), ("fusion", {"mix": "batch", "target_fraction": 0.5})):
+        _scripted(monkeypatch, {"src": [0.5] * 20, "tgt": [0.1, 0.9] + [0.2] * 18})
+        strategy = _build(
+            name, bench, epochs=10, max_steps=20 * L, select="best_val", patience_steps=2 * L,
+            val_sets=_val_sets(bench), **options,
+        )  # fmt: skip
+        _train(strategy, bench)
+        assert strategy.fer_selected_epoch == 1
+        best_step = strategy.fer_curve[1]["step"]
+        stopped_after_best[name] = strategy.fer_budget["steps"] - best_step
+    assert stopped_after_best == {"retrain": 2 * L, "fusion": 2 * L}
 
 
 def test_best_val_needs_a_validation_set_for_the_target(bench):
@@ -159,6 +187,9 @@ def test_best_val_needs_a_validation_set_for_the_target(bench):
         ({"select": "last", "patience": 3, "val_sets": {"a": [1]}}, "patience=3 needs select='best_val'"),
         ({"eval_every": 2}, "need validation sets"),
         ({"eval_every": -1}, "eval_every"),
+        ({"select": "last", "patience_steps": 5, "val_sets": {"a": [1]}}, "patience_steps=5 needs"),
+        ({"select": "best_val", "patience": 2, "patience_steps": 5, "val_sets": {"a": [1]}}, "not both"),
+        ({"select": "best_val", "monitor": "source", "val_sets": {"a": [1]}}, "monitor must be one of"),
     ],
 )
 def test_bad_validation_settings_are_rejected(kwargs, match):

@@ -9,13 +9,14 @@
 - **model selection** (``select = "best_val"``): evaluates after every epoch (and at epoch 0), keeps the
   model state (weights and buffers) of the best monitored value, restores it at the end of the
   experience (before any other plugin's ``after_training_exp``: LwF's teacher, EWC's Fisher, a
-  rehearsal buffer see the selected model), and with ``patience = p`` stops training after ``p``
-  evaluations without a strict gain. ``strategy.fer_selected_epoch`` is the restored epoch (0 = the
-  model before training won). The monitor is the current experience's validation accuracy
-  (``val_sets[experience.dataset_name]``) for strategies that train on the target alone, and the mean of
-  the target's and the **source's** validation accuracy for strategies that also train on source data
-  (``monitor = "target+source"``: fusion, replay, joint, gdumb, der, agem); the source is the val set
-  named **first** in ``val_sets``.
+  rehearsal buffer see the selected model). ``patience_steps = s`` stops training at the first
+  evaluation ``s`` or more optimizer steps after the best one (steps, so strategies whose epochs
+  differ in length under one step budget get the same patience); ``patience = p`` (epochs) after
+  ``p`` evaluations without a strict gain. ``strategy.fer_selected_epoch`` is the restored epoch
+  (0 = the model before training won). One monitor for every strategy: ``monitor = "target"`` (the
+  default) the current experience's validation accuracy (``val_sets[experience.dataset_name]``),
+  ``"mean"`` the mean of it and the **source's** (the val set named **first** in ``val_sets``);
+  ``"target+source"`` is an older name of ``"mean"``.
 
 It does not disturb training: batches come from
 :class:`~fer_avalanche.loaders.DeviceBatchLoader` in order (no random draw, global or other), the
@@ -51,7 +52,8 @@ __all__ = ["ValidationPlugin", "SELECTS", "MONITORS", "evaluate_accuracy"]
 #: Model selection modes.
 SELECTS: tuple[str, ...] = ("last", "best_val")
 #: What ``best_val`` monitors.
-MONITORS: tuple[str, ...] = ("target", "target+source")
+MONITORS: tuple[str, ...] = ("target", "mean")
+_MONITOR_ALIASES = {"target+source": "mean"}
 
 
 @torch.no_grad()
@@ -80,8 +82,10 @@ class ValidationPlugin(SupervisedPlugin):
             datasets (the fast path for fer-avalanche ones).
         eval_every: evaluate every this many epochs (0 = only what ``select`` needs).
         select: ``"last"`` (keep the trained model) or ``"best_val"``.
-        patience: with ``best_val``: stop after this many evaluations without a gain.
-        monitor: ``"target"`` or ``"target+source"`` (see the module docstring).
+        patience: with ``best_val``: stop after this many evaluations (epochs) without a gain.
+        patience_steps: with ``best_val``: stop at the first evaluation at least this many optimizer
+            steps after the best one.
+        monitor: ``"target"`` or ``"mean"`` (see the module docstring).
         batch_size: evaluation batch size (``None`` = the strategy's ``eval_mb_size``).
 
     Raises:
@@ -97,6 +101,7 @@ class ValidationPlugin(SupervisedPlugin):
         patience: int | None = None,
         monitor: str = "target",
         batch_size: int | None = None,
+        patience_steps: int | None = None,
     ) -> None:
         super().__init__()
         val_sets = dict(val_sets or {})
@@ -110,6 +115,14 @@ class ValidationPlugin(SupervisedPlugin):
             raise ConfigError(f"patience must be an int >= 1 or None, got {patience!r}")
         if patience is not None and select != "best_val":
             raise ConfigError(f"patience={patience} needs select='best_val' (got select={select!r})")
+        for name, value in (("patience_steps", patience_steps),):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be an int >= 1 or None, got {value!r}")
+        if patience_steps is not None and select != "best_val":
+            raise ConfigError(f"patience_steps={patience_steps} needs select='best_val' (got {select!r})")
+        if patience_steps is not None and patience is not None:
+            raise ConfigError("give patience (evaluations) or patience_steps (optimizer steps), not both")
+        monitor = _MONITOR_ALIASES.get(monitor, monitor)
         if monitor not in MONITORS:
             raise ConfigError(f"monitor must be one of {list(MONITORS)}, got {monitor!r}")
         if (eval_every or select == "best_val") and not val_sets:
@@ -124,6 +137,7 @@ class ValidationPlugin(SupervisedPlugin):
         self.eval_every = eval_every
         self.select = select
         self.patience = patience
+        self.patience_steps = patience_steps
         self.monitor = monitor
         self.batch_size = batch_size
         self.curve: list[dict[str, Any]] = []
@@ -133,6 +147,7 @@ class ValidationPlugin(SupervisedPlugin):
         self._epoch = 0
         self._best: tuple[float, int, dict[str, torch.Tensor]] | None = None
         self._stale = 0
+        self._best_step = 0
 
     @property
     def active(self) -> bool:
@@ -142,7 +157,7 @@ class ValidationPlugin(SupervisedPlugin):
     # ----------------------------------------------------------------------------- hooks
     def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         self.curve, self.selected_epoch = [], None
-        self._epoch, self._best, self._stale = 0, None, 0
+        self._epoch, self._best, self._stale, self._best_step = 0, None, 0, 0
         if not self.active:
             return
         self._monitored = self._monitored_names(strategy) if self.select == "best_val" else []
@@ -157,8 +172,11 @@ class ValidationPlugin(SupervisedPlugin):
             return
         self._epoch += 1
         if self.select == "best_val" or self._epoch % self.eval_every == 0:
-            self._evaluate(strategy, step=strategy.clock.train_exp_iterations)
+            step = strategy.clock.train_exp_iterations
+            self._evaluate(strategy, step=step)
             if self.patience is not None and self._stale >= self.patience:
+                strategy.stop_training()
+            if self.patience_steps is not None and step - self._best_step >= self.patience_steps:
                 strategy.stop_training()
 
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
@@ -182,7 +200,7 @@ class ValidationPlugin(SupervisedPlugin):
             )
         names = [target]
         source = next(iter(self.val_sets))
-        if self.monitor == "target+source" and source != target:
+        if self.monitor == "mean" and source != target:
             names.append(source)
         return names
 
@@ -204,9 +222,20 @@ class ValidationPlugin(SupervisedPlugin):
         value = sum(acc[n] for n in self._monitored) / len(self._monitored)
         if self._best is None or value > self._best[0]:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            self._best, self._stale = (value, self._epoch, state), 0
+            self._best, self._stale, self._best_step = (value, self._epoch, state), 0, step
         else:
             self._stale += 1
+
+    def selection(self) -> dict[str, Any]:
+        """The settings of its model selection, as a results row records them (``monitor`` ``None``
+        under ``select = "last"``: nothing is monitored)."""
+        best = self.select == "best_val"
+        return {
+            "select": self.select,
+            "monitor": self.monitor if best else None,
+            "patience": self.patience,
+            "patience_steps": self.patience_steps,
+        }
 
     # ------------------------------------------------------------------------ checkpoint
     def state_dict(self) -> dict[str, Any]:
@@ -224,5 +253,6 @@ class ValidationPlugin(SupervisedPlugin):
     def __repr__(self) -> str:
         return (
             f"ValidationPlugin(val_sets={list(self.val_sets)}, eval_every={self.eval_every}, "
-            f"select={self.select!r}, patience={self.patience}, monitor={self.monitor!r})"
+            f"select={self.select!r}, patience={self.patience}, patience_steps={self.patience_steps}, "
+            f"monitor={self.monitor!r})"
         )
