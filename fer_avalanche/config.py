@@ -267,6 +267,11 @@ class TrainSpec:
     target's validation split; also the source's for strategies that train on source data) and
     ``patience`` stops after that many epochs without improvement. ``eval_every = k`` evaluates the
     source's and the target's validation splits every k epochs (forgetting curves).
+
+    ``absent_classes``: ``"mask"`` computes the loss of target samples over the classes present in the
+    target's training split only (source and buffer samples keep every class), ``"train"`` over every
+    class; unset = ``"mask"`` for ``adapt`` in the pairwise and sequential modes, ``"train"`` otherwise
+    (the baseline, class-incremental). README, "Beyond the paper", for the evidence.
     """
 
     epochs: int = 10
@@ -281,6 +286,7 @@ class TrainSpec:
     select: str = "last"
     patience: int | None = None
     eval_every: int = 0
+    absent_classes: str | None = None
 
     def validate(self, where: str) -> None:
         _range(self.epochs, 0, 10_000, f"{where}.epochs")
@@ -303,10 +309,14 @@ class TrainSpec:
                 raise ConfigError(f"{where}.patience is used only with {where}.select = 'best_val'")
             _range(self.patience, 1, 10_000, f"{where}.patience")
         _range(self.eval_every, 0, 10_000, f"{where}.eval_every")
+        if self.absent_classes is not None:
+            _choice(self.absent_classes, ("mask", "train"), f"{where}.absent_classes")
 
 
 #: ``adapt`` settings a strategy's options may override (recorded in its rows' ``budget``).
-STRATEGY_OVERRIDES: tuple[str, ...] = ("epochs", "lr", "batch_size", "budget", "steps", "target_passes")
+STRATEGY_OVERRIDES: tuple[str, ...] = (
+    "epochs", "lr", "batch_size", "budget", "steps", "target_passes", "absent_classes",
+)  # fmt: skip
 
 
 @dataclass

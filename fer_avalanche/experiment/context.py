@@ -41,6 +41,7 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
 
     ``budget = "steps"`` without ``steps`` gives what ``epochs`` epochs over the target alone take:
     ``epochs * ceil(n_target / batch_size)`` (``n_target``: the target's training size).
+    ``absent_classes`` unset (the baseline's ``train``) is ``"train"``.
     """
     out: dict[str, Any] = {"epochs": max(1, int(train["epochs"]))}
     if train["budget"] == "steps":
@@ -58,6 +59,7 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
         out["patience"] = int(train["patience"])
     if train.get("eval_every"):
         out["eval_every"] = int(train["eval_every"])
+    out["absent_classes"] = train.get("absent_classes") or "train"
     return out
 
 

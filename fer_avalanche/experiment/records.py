@@ -83,6 +83,8 @@ class StepRecord:
     selected_epoch: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     train_time_s: float = 0.0
+    #: more row entries (JSON-ready): ``absent_classes``, ``target_absent``, wise-ft's ``alpha``, ...
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class StepRecord:
             "selected_epoch": self.selected_epoch,
             "history": self.history,
             "train_time_s": round(float(self.train_time_s), 3),
+            "extra": self.extra,
         }
 
     @classmethod
@@ -105,6 +108,7 @@ class StepRecord:
             selected_epoch=raw.get("selected_epoch"),
             history=list(raw.get("history") or []),
             train_time_s=float(raw.get("train_time_s", 0.0)),
+            extra=dict(raw.get("extra") or {}),
         )
 
 
@@ -199,7 +203,15 @@ def _row(cell: Cell, step: StepRecord, baseline: Evaluation, source: str) -> dic
         "curve": step.curve,
         "selected_epoch": step.selected_epoch,
         "train_time_s": round(float(step.train_time_s), 3),
+        **{k: v for k, v in step.extra.items() if k not in _ROW_KEYS},
     }
+
+
+#: Keys a step's ``extra`` may not replace in its row.
+_ROW_KEYS = frozenset(
+    {"strategy", "target", "seed", "fold", "acc", "macro_f1", "per_class_acc", "confusion", "n", "predictions",
+     "memory_integrity", "source_drop", "target_gain", "budget", "curve", "selected_epoch", "train_time_s"}
+)  # fmt: skip
 
 
 def rows_of(record: CellRecord, baseline: BaselineRecord, source: str) -> list[dict[str, Any]]:
@@ -295,6 +307,7 @@ def results_dict(
         if record.cell.kind == "sequence":
             sequences.append(sequence_of(record, baseline, source))
     entries = _baseline_entries(baselines)
+    absent = {r["target"]: r["target_absent"] for r in rows if r.get("target_absent") is not None}
     return {
         "scenario": scenario_name,
         "mode": mode,
@@ -307,4 +320,5 @@ def results_dict(
         "baseline": _baseline_summary(entries, source),
         "rows": rows,
         "sequences": sequences,
+        "absent_classes": absent,
     }
