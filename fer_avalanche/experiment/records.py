@@ -209,8 +209,9 @@ def _row(cell: Cell, step: StepRecord, baseline: Evaluation, source: str) -> dic
 
 #: Keys a step's ``extra`` may not replace in its row.
 _ROW_KEYS = frozenset(
-    {"strategy", "target", "seed", "fold", "acc", "macro_f1", "per_class_acc", "confusion", "n", "predictions",
-     "memory_integrity", "source_drop", "target_gain", "budget", "curve", "selected_epoch", "train_time_s"}
+    {"strategy", "target", "seed", "fold", "acc", "macro_f1", "per_class_acc", "confusion", "n",
+     "predictions", "memory_integrity", "source_drop", "target_gain", "budget", "curve", "selected_epoch",
+     "train_time_s"}
 )  # fmt: skip
 
 

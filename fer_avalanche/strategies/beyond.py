@@ -74,7 +74,9 @@ def _wise_ft(
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         valid = ", ".join(f"{k}={v!r}" for k, v in spec.options.items()) or "none"
-        raise ConfigError(f"wise-ft base_options: {base!r} has no option(s) {unknown}; valid options: {valid}")
+        raise ConfigError(
+            f"wise-ft base_options: {base!r} has no option(s) {unknown}; valid options: {valid}"
+        )
     if spec.needs_source:
         ctx.require_source(base)
     if isinstance(alphas, int | float) or not isinstance(alphas, Sequence):

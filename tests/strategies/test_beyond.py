@@ -50,6 +50,7 @@ def val_sets(bm):
 
 
 def train(strategy, bm):
+    torch.manual_seed(0)  # dropout draws from the global generator
     with quiet_third_party():
         strategy.train(bm.train_stream[1], eval_streams=[])
     return strategy
@@ -134,7 +135,9 @@ def test_lp_ft_probe_fraction_is_checked(make_fer):
 def predictions(model, bm):
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(b[0]) for b in device_batches(bm.test_stream[1].dataset, 64, torch.device("cpu"))])
+        return torch.cat(
+            [model(b[0]) for b in device_batches(bm.test_stream[1].dataset, 64, torch.device("cpu"))]
+        )
 
 
 def test_wise_ft_endpoints_are_the_baseline_and_the_base_strategy_exactly(make_fer):
@@ -145,7 +148,9 @@ def test_wise_ft_endpoints_are_the_baseline_and_the_base_strategy_exactly(make_f
     reference = baseline_model().to(memory_format=layout)  # the same layout: the same rounding
     baseline = predictions(reference, bm)
     assert torch.equal(predictions(at0.model, bm), baseline)
-    ref = snapshot(reference)  # every float tensor (BN statistics too); num_batches_tracked is the adapted one
+    ref = snapshot(
+        reference
+    )  # every float tensor (BN statistics too); num_batches_tracked is the adapted one
     assert all(torch.equal(v, ref[k]) for k, v in snapshot(at0.model).items() if torch.is_floating_point(v))
     for base in ("retrain", "lp-ft"):
         at1 = build("wise-ft", bm, max_steps=4, val_sets=val_sets(bm), alphas=[1.0], rule="mean", base=base)
@@ -201,5 +206,7 @@ def test_wise_ft_needs_validation_sets_and_a_target_trained_base(make_fer):
         build("wise-ft", bm)
     with pytest.raises(ConfigError, match="wise-ft base must be a strategy that trains on the target"):
         build("wise-ft", bm, val_sets=val_sets(bm), base="joint")
-    with pytest.raises(ConfigError, match=r"wise-ft base_options: 'fusion' has no option\(s\) \['mem_size'\]"):
+    with pytest.raises(
+        ConfigError, match=r"wise-ft base_options: 'fusion' has no option\(s\) \['mem_size'\]"
+    ):
         build("wise-ft", bm, val_sets=val_sets(bm), base="fusion", base_options={"mem_size": 3})

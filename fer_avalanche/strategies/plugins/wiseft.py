@@ -170,9 +170,7 @@ class WeightEnsemblePlugin(SupervisedPlugin):
                 f"wise-ft chooses on the validation split of the experience's dataset {target!r}, but "
                 f"val_sets has only {list(self.val_sets)}"
             )
-        self.curve = [
-            {"alpha": a, "val": self.accuracies(strategy, a, self.val_sets)} for a in self.alphas
-        ]
+        self.curve = [{"alpha": a, "val": self.accuracies(strategy, a, self.val_sets)} for a in self.alphas]
         self.evaluations = len(self.alphas) * len(self.val_sets)
         self.alpha = choose_alpha(self.curve, source, target, rule=self.rule, mi_floor=self.mi_floor)
         self.load(strategy, self.alpha)
@@ -211,7 +209,11 @@ class WeightEnsemblePlugin(SupervisedPlugin):
         if self.alpha is None:
             return {}
         curve = [
-            {"alpha": p["alpha"], "val": dict(p["val"]), "test": self.accuracies(strategy, p["alpha"], test_sets)}
+            {
+                "alpha": p["alpha"],
+                "val": dict(p["val"]),
+                "test": self.accuracies(strategy, p["alpha"], test_sets),
+            }
             for p in self.curve
         ]
         self.load(strategy, self.alpha)
