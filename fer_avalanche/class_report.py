@@ -73,12 +73,10 @@ def forgotten_classes(results: Mapping[str, Any], top: int = 3) -> list[dict[str
         groups.setdefault((row["strategy"], row["target"]), []).append((before - _recalls(after)) * 100)
     out = []
     for (strategy, target), falls in groups.items():
-        with np.errstate(all="ignore"):
-            stacked = np.vstack(falls)
-            valid = np.isfinite(stacked).any(axis=0)
-            mean = np.where(
-                valid, np.nanmean(np.where(np.isfinite(stacked), stacked, np.nan), axis=0), np.nan
-            )
+        stacked = np.vstack(falls)
+        finite = np.isfinite(stacked)
+        count = finite.sum(axis=0)
+        mean = np.where(count > 0, np.where(finite, stacked, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan)
         order = [
             int(c)
             for c in np.argsort(-np.nan_to_num(mean, nan=-np.inf))
