@@ -116,6 +116,7 @@ class AbsentClassPlugin(SupervisedPlugin):
         self.absent: list[int] = []
         self._strategy: Any = None
         self._present_mask: torch.Tensor | None = None
+        self._in_step = False
 
     # ----------------------------------------------------------------------------- hooks
     def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
@@ -139,13 +140,19 @@ class AbsentClassPlugin(SupervisedPlugin):
             strategy._criterion = AbsentClassCriterion(strategy._criterion, self)
         self._strategy = strategy
 
+    def before_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+        self._in_step = True  # only the training step's loss is masked (not an importance pass after it)
+
+    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+        self._in_step = False
+
     def after_forward(self, strategy: Any, **kwargs: Any) -> None:
         # DER computes its cross-entropy on the output itself (not through the criterion).
         if isinstance(strategy, DER) and getattr(strategy, "replay_loader", None) is not None:
             strategy.mb_output = self.masked(strategy.mb_output)
 
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
-        self._strategy = None
+        self._strategy, self._in_step = None, False
 
     def row_extras(self, strategy: Any, test_sets: Any) -> dict[str, Any]:
         """``{"masked_classes": [class indices masked for target samples]}`` for a results row."""
@@ -169,7 +176,7 @@ class AbsentClassPlugin(SupervisedPlugin):
     def masked(self, logits: torch.Tensor) -> torch.Tensor:
         """``logits`` masked for the target rows while training (unchanged otherwise)."""
         strategy = self._strategy
-        if strategy is None or self._present_mask is None or not strategy.is_training:
+        if strategy is None or self._present_mask is None or not self._in_step or not strategy.is_training:
             return logits
         if logits.dim() != 2 or logits.shape[1] != self._present_mask.shape[0]:
             return logits
