@@ -41,7 +41,7 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
 
     ``budget = "steps"`` without ``steps`` gives what ``epochs`` epochs over the target alone take:
     ``epochs * ceil(n_target / batch_size)`` (``n_target``: the target's training size).
-    ``absent_classes`` unset (the baseline's ``train``) is ``"train"``.
+    ``absent_classes`` unset (a settings dict from before the setting existed) is ``"train"``.
     """
     out: dict[str, Any] = {"epochs": max(1, int(train["epochs"]))}
     if train["budget"] == "steps":

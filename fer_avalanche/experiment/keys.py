@@ -90,8 +90,6 @@ def strategy_settings(scenario: Scenario, strategy: str) -> tuple[dict[str, Any]
     for key in STRATEGY_OVERRIDES:
         if key in options:
             adapt[key] = options.pop(key)
-    if adapt.get("absent_classes") is None:  # README, "Beyond the paper": masking is the evidence's default
-        adapt["absent_classes"] = "train" if scenario.mode == "class-incremental" else "mask"
     base = options.get("base")  # wise-ft over a base: the base's own scenario options, unless given
     if isinstance(base, str) and "base_options" not in options and base in scenario.strategies.options:
         inherited = scenario.strategies.options[base]

@@ -85,7 +85,7 @@ TRAINS: tuple[str, ...] = ("none", "target", "joint")
 #: Optimizer names accepted by :func:`make_strategy`.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
 #: ``make_strategy``'s ``absent_classes`` default (README, "Beyond the paper", for the evidence).
-DEFAULT_ABSENT_CLASSES = "mask"
+DEFAULT_ABSENT_CLASSES = "train"
 
 
 @dataclass
@@ -343,9 +343,9 @@ def make_strategy(
             the state with the best monitored validation accuracy at the end of each experience
             (the target's; the mean of target and source for strategies that train on the source).
         patience: with ``best_val``: stop after this many evaluations without a gain.
-        absent_classes: ``"mask"``: the loss of target samples covers only the classes present in the
-            target's training split (source and buffer samples keep every class; distillation and
-            evaluation are unchanged); ``"train"``: every class
+        absent_classes: ``"train"`` (default): the loss covers every class; ``"mask"``: the loss of
+            target samples covers only the classes present in the target's training split (source and
+            buffer samples keep every class; distillation and evaluation are unchanged)
             (:class:`~fer_avalanche.strategies.plugins.AbsentClassPlugin`). ``strategy.fer_absent_classes``.
         **options: the strategy's own options (``get_strategy_spec(name).options``).
 
