@@ -210,3 +210,20 @@ def test_wise_ft_needs_validation_sets_and_a_target_trained_base(make_fer):
         ConfigError, match=r"wise-ft base_options: 'fusion' has no option\(s\) \['mem_size'\]"
     ):
         build("wise-ft", bm, val_sets=val_sets(bm), base="fusion", base_options={"mem_size": 3})
+
+
+def test_wise_ft_over_fusion_with_mask_composes(make_fer):
+    bm = bench(make_fer)
+    spy = LogitGrads()
+    options = {"mix": "batch", "target_fraction": 0.5}
+    strategy = build(
+        "wise-ft", bm, max_steps=3, val_sets=val_sets(bm), alphas=[0, 1], base="fusion",
+        base_options=options, absent_classes="mask", plugins=[spy],
+    )  # fmt: skip
+    train(strategy, bm)
+    row = strategy.fer_row_extras({})
+    assert row["alpha"] in (0.0, 1.0) and row["masked_classes"] == [ABSENT]
+    assert strategy.fer_budget["source_samples"] > 0  # fusion's batches: half source
+    for grad, own in zip(spy.grads, spy.own, strict=True):
+        assert torch.equal(grad[own, ABSENT], torch.zeros(int(own.sum())))
+        assert bool((grad[~own, ABSENT] != 0).all())
