@@ -96,6 +96,11 @@ class Example:
     def target_exp(self) -> Any:
         return self.benchmark.train_stream[1]
 
+    @property
+    def val_sets(self) -> dict[str, Any]:
+        """The validation splits by dataset name, the source first (for ``wise-ft``, ``best_val``)."""
+        return {exp.dataset_name: exp.dataset for exp in self.benchmark.valid_stream}
+
     def strategy(self, name: str, **options: Any) -> Any:
         """The named strategy over a copy of the baseline, with this example's settings.
 
@@ -147,7 +152,7 @@ def prepare(args: argparse.Namespace) -> Example:
         )
     else:
         target = make_domain("lab-a", n=args.target_n, seed=args.seed)
-    benchmark = cross_dataset_benchmark([source, target])
+    benchmark = cross_dataset_benchmark([source, target], with_validation=True)
     evaluator, fer_metrics = make_evaluator(source.num_classes, source.label_space.names)
     model = make_model(num_classes=source.num_classes, width=args.width)
     pretrain = make_strategy(

@@ -226,7 +226,8 @@ class DeviceBatchLoader:
 
     Each iteration yields ``[x, y, t]``: normalised float images ``[B, 1, H, W]``, int64 labels and
     task labels, all on ``device``. :attr:`last_composition` is ``(in_mask, not_in_mask)`` of the batch
-    last yielded, computed on the CPU from the drawn order (``None`` without a mask).
+    last yielded, computed on the CPU from the drawn order (``None`` without a mask); :attr:`last_own`
+    the mask of that batch's samples, a bool tensor on ``device`` (moved once per epoch).
     """
 
     def __init__(
@@ -251,6 +252,7 @@ class DeviceBatchLoader:
         self.num_samples = len(view)
         self.own: torch.Tensor | None = None
         self.last_composition: tuple[int, int] | None = None
+        self.last_own: torch.Tensor | None = None
         if own is not None:
             self.track(own)
 
@@ -271,10 +273,13 @@ class DeviceBatchLoader:
         order_cpu = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order = order_cpu.to(self.device)
         counts = None if self.own is None else _segment_sums(self.own[order_cpu], size, n_batches)
+        own = None if self.own is None else self.own[order_cpu].to(self.device)  # one copy per epoch
         for b in range(n_batches):
             idx = order[b * size : (b + 1) * size]
             if counts is not None:
                 self.last_composition = (counts[b], int(idx.shape[0]) - counts[b])
+            if own is not None:
+                self.last_own = own[b * size : (b + 1) * size]
             yield self._store.batch(idx)
 
 
@@ -297,7 +302,8 @@ class MixedBatchLoader:
         device: where images live and batches are formed.
         generator: a CPU ``torch.Generator`` (the strategy's data generator, so checkpoints carry it).
 
-    :attr:`last_composition` is ``(target, source)`` of the batch last yielded.
+    :attr:`last_composition` is ``(target, source)`` of the batch last yielded, :attr:`last_own` its
+    per-sample "is a target sample" mask (a bool tensor on ``device``).
 
     Example:
         >>> loader = MixedBatchLoader(target_ds, buffer, batch_size=32, target_fraction=0.5)  # doctest: +SKIP
@@ -334,6 +340,7 @@ class MixedBatchLoader:
         self._perm = torch.empty(0, dtype=torch.long)
         self._cursor = 0
         self.last_composition: tuple[int, int] | None = None
+        self.last_own: torch.Tensor | None = None
 
     @property
     def target_per_batch(self) -> float:
@@ -367,9 +374,10 @@ class MixedBatchLoader:
         n_t = int(counts.sum())
         positions[is_target] = torch.randint(self.n_target, (n_t,), generator=self.generator)
         positions[~is_target] = self.n_target + self._source_draws(steps * size - n_t)
-        positions = positions.to(self.device)
+        positions, own = positions.to(self.device), is_target.to(self.device)
         for b, c in enumerate(counts.tolist()):
             self.last_composition = (c, size - c)
+            self.last_own = own[b]
             yield self._store.batch(positions[b])
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_avalanche.class_report import class_sections
 from fer_avalanche.figures import confusion_image, plot_confusion, save_figure
 from fer_avalanche.figures import new_figure as _figure
 from fer_avalanche.io import atomic_write_text, write_json
@@ -591,6 +592,7 @@ def markdown_report(results: Mapping[str, Any]) -> str:
         out += ["Rows: the model after the step that trained on *target*; source = the first dataset.", ""]
     align = ["---", "---"] + ["---:"] * (len(MAIN_HEADER) - 3) + [":---:"]
     out += [_md_table(MAIN_HEADER, table, align), "", LEGEND, ""]
+    out += class_sections(results)
     if any(int(e.get("n_units") or 0) > 1 for e in summary):
         out += _per_unit_table(results)
     sequences = results.get("sequences") or []
@@ -723,7 +725,9 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
     point labelled with its strategy (``ⁱ`` and dotted bars where one unit backs it: the interval then
     covers the test images only, and a note under the plot says so); the Pareto front of each target
     drawn as a line through its points, which are ringed; the baseline (MI = 1, zero-shot target
-    accuracy, with its interval) as a hollow marker; a dashed MI = 1 line. Returns the matplotlib ``Figure``.
+    accuracy, with its interval) as a hollow marker; a dashed MI = 1 line. Rows with an
+    ``alpha_curve`` (``wise-ft``) get a dotted line through ``theta(a)`` on the test sets, from the
+    baseline (``a = 0``) to the base strategy (``a = 1``). Returns the matplotlib ``Figure``.
 
     Example:
         >>> fig = tradeoff_figure(results)  # doctest: +SKIP
@@ -770,6 +774,9 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
             ax.annotate(label, (x, y * 100), fontsize=7, xytext=(4, 3), textcoords="offset points")
             if e.get("pareto"):
                 front.append((x, y * 100))
+            alpha = alpha_curve_points(results, e["strategy"], target)
+            if alpha:  # wise-ft: theta(a) from the baseline (a = 0) to the base strategy (a = 1), on test
+                ax.plot(*zip(*alpha, strict=True), color=color, linestyle=":", marker=".", linewidth=1)
         if front:
             fx, fy = zip(*sorted(front), strict=True)
             ax.plot(fx, fy, color=color, linewidth=1, alpha=0.6)
@@ -790,6 +797,25 @@ def tradeoff_figure(results: Mapping[str, Any]) -> Any:
             "images only, not the noise between seeds", fontsize=6, ha="left", va="bottom",
         )  # fmt: skip
     return fig
+
+
+def alpha_curve_points(results: Mapping[str, Any], strategy: str, target: str) -> list[tuple[float, float]]:
+    """``[(MI, target accuracy %)]`` per ``a`` of the rows' ``alpha_curve`` (wise-ft), on the test sets,
+    mean over units; MI relative to ``a = 0`` (the baseline). Empty without a curve."""
+    source = results.get("source", "")
+    by_alpha: dict[float, list[tuple[float, float]]] = {}
+    for row in results.get("rows", []):
+        curve = (
+            row.get("alpha_curve")
+            if row.get("strategy") == strategy and row.get("target") == target
+            else None
+        )
+        base = next((p["test"].get(source) for p in curve or [] if p.get("alpha") == 0.0), None)
+        for p in curve if base else []:
+            test = p.get("test") or {}
+            if source in test and target in test:
+                by_alpha.setdefault(float(p["alpha"]), []).append((test[source] / base, test[target] * 100))
+    return [tuple(np.mean(v, axis=0).tolist()) for _, v in sorted(by_alpha.items())]  # type: ignore[misc]
 
 
 def _curve_means(rows: Sequence[Mapping[str, Any]], dataset: str) -> tuple[list[float], list[float]]:

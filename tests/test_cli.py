@@ -21,7 +21,17 @@ TINY = [
     [
         (
             "strategies",
-            ["ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay", "joint"],
+            [
+                "ft-fc",
+                "ft-lastconv-fc",
+                "retrain",
+                "retrain-scratch",
+                "fusion",
+                "replay",
+                "joint",
+                "lp-ft",
+                "wise-ft",
+            ],
         ),
         ("formats", ["fer2013", "ferplus", "jaffe", "ckplus", "tfeid", "mug", "rafdb", "affectnet", "kdef"]),
         ("domains", ["wild", "lab-a", "lab-b", "lab-c"]),

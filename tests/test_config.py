@@ -13,7 +13,7 @@ def test_demo_file_matches_the_builtin_demo():
     assert load_scenario(SCENARIOS / "demo.toml") == Scenario.demo()
 
 
-@pytest.mark.parametrize("name", ["demo", "paper", "sequential"])
+@pytest.mark.parametrize("name", ["demo", "paper", "sequential", "beyond"])
 def test_bundled_scenarios_are_valid(name):
     scenario = load_scenario(SCENARIOS / f"{name}.toml")
     assert scenario.name == name

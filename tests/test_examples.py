@@ -32,7 +32,7 @@ def test_example_compiles(path):
 def test_one_example_per_strategy_and_each_names_a_registered_strategy():
     names = {re.search(r'ex\.strategy\("([^"]+)"', p.read_text()).group(1) for p in CROSS_DATASET}
     paper = {"ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay"}
-    assert paper | {"lwf", "ewc"} <= names
+    assert paper | {"lwf", "ewc", "lp-ft", "wise-ft"} <= names
     assert len(names) == len(CROSS_DATASET)  # one script per strategy
     assert names <= set(list_strategies())
     assert "class_incremental.py" in {p.name for p in SCRIPTS}

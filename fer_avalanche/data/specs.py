@@ -45,7 +45,14 @@ def load_raw(spec: DatasetSpec, *, label_space: str, image_size: int, cache_dir:
     if spec.format == "synthetic":
         from fer_avalanche.data.synthetic import make_domain
 
-        data = make_domain(spec.domain or spec.name, n=spec.n, seed=spec.seed, image_size=image_size)
+        unknown = sorted(set(spec.options) - {"drop_classes"})
+        if unknown:
+            raise ConfigError(
+                f"dataset {spec.name!r}: synthetic domains take only the option 'drop_classes', got {unknown}"
+            )
+        data = make_domain(
+            spec.domain or spec.name, n=spec.n, seed=spec.seed, image_size=image_size, **spec.options
+        )
         if data.label_space != space:
             if data.label_space.names != space.names[: data.num_classes]:
                 raise ConfigError(f"synthetic data cannot be mapped to label space {space.name!r}")

@@ -358,15 +358,16 @@ def get_domain(name: str) -> DomainStyle:
 
 
 def _class_counts(n: int, probs: Sequence[float]) -> np.ndarray:
-    """Exact per-class counts (largest remainder), every class at least once when ``n >= 7``."""
+    """Exact per-class counts (largest remainder), every class of share > 0 at least once when ``n``
+    allows."""
     p = np.asarray(probs, dtype=np.float64)
     raw = p * n
     counts = np.floor(raw).astype(np.int64)
     for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
         counts[i] += 1
-    while (counts == 0).any() and n >= len(p):
+    while ((counts == 0) & (p > 0)).any() and n >= int((p > 0).sum()):
         counts[np.argmax(counts)] -= 1
-        counts[np.flatnonzero(counts == 0)[0]] += 1
+        counts[np.flatnonzero((counts == 0) & (p > 0))[0]] += 1
     return counts
 
 
@@ -454,6 +455,7 @@ def make_domain(
     seed: int = 0,
     image_size: int = 48,
     fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    drop_classes: Sequence[str] = (),
 ) -> FERData:
     """Draw ``n`` images of the synthetic domain ``name`` as a split, labelled FERData.
 
@@ -464,12 +466,15 @@ def make_domain(
             the same seed gives bit-identical data.
         image_size: side of the square images in pixels.
         fractions: ``(train, val, test)`` shares of the stratified, seeded image-level split.
+        drop_classes: expression names the domain lacks (``["neutral"]``: a CK+48-like target); the
+            ``n`` images are spread over the other classes in the style's proportions, the label space
+            stays ``basic7``. In a scenario: ``options = { drop_classes = ["neutral"] }``.
 
     Returns:
         FERData named ``'synth-<name>'`` in ``basic7``, with subject ids, a split and provenance.
 
     Raises:
-        ConfigError: unknown domain (with the closest name), bad ``n``, size or fractions.
+        ConfigError: unknown domain (with the closest name), bad ``n``, size, fractions or class names.
 
     Example:
         >>> data = make_domain("wild", n=700, seed=1)
@@ -486,9 +491,21 @@ def make_domain(
     if not isinstance(image_size, int | np.integer) or image_size < 16:
         raise ConfigError(f"synthetic domain {name!r}: image_size must be an int >= 16, got {image_size!r}")
     n, seed, image_size = int(n), int(seed), int(image_size)
+    if isinstance(drop_classes, str):
+        drop_classes = [drop_classes]
+    unknown = [c for c in drop_classes if c not in BASIC7.names]
+    if unknown or len(set(drop_classes)) >= len(BASIC7.names):
+        raise ConfigError(
+            f"synthetic domain {name!r}: drop_classes must name some (not all) of {list(BASIC7.names)}, "
+            f"got {list(drop_classes)}"
+        )
+    probs = np.asarray(style.class_probs, dtype=np.float64)
+    if drop_classes:
+        probs[[BASIC7.index(c) for c in drop_classes]] = 0.0
+        probs = probs / probs.sum()
 
     rng = np.random.default_rng([seed, _name_key(name)])
-    counts = _class_counts(n, style.class_probs)
+    counts = _class_counts(n, probs)
     labels = np.repeat(np.arange(7), counts)
     subjects = np.empty(n, dtype=np.int64)
     k = min(style.n_identities, n)
@@ -517,6 +534,7 @@ def make_domain(
             "n": n,
             "image_size": image_size,
             "identities": k,
+            **({"drop_classes": sorted(drop_classes)} if drop_classes else {}),
         },
     )
     return split_by_fractions(data, fractions, seed=seed, stratify=True)

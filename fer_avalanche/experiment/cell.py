@@ -112,6 +112,7 @@ class CellInputs:
         """Evaluate after training on target ``index`` (1-based position in the stream)."""
         with quiet_third_party():
             evaluation = evaluate(strategy, fer_metrics, self.benchmark.test_stream)
+            extra = self.extras(strategy, index)
         return StepRecord(
             target=self.benchmark.train_stream[index].dataset_name,
             evaluation=evaluation,
@@ -121,7 +122,25 @@ class CellInputs:
             history=list(reporter.history),
             train_time_s=seconds,
             selection=_selection(strategy),
+            extra=extra,
         )
+
+    def extras(self, strategy: Any, index: int) -> dict[str, Any]:
+        """Row entries beyond the evaluation: the ``absent_classes`` setting, the classes target
+        ``index``'s training split lacks (``target_absent``, names) and what the strategy's plugins add
+        (``fer_row_extras``: wise-ft's ``alpha``/``alpha_curve``, lp-ft's step split)."""
+        from fer_avalanche.strategies.plugins.absent import present_classes
+
+        names = self.ctx.label_names
+        present = set(present_classes(self.benchmark.train_stream[index].dataset))
+        out: dict[str, Any] = {
+            "absent_classes": getattr(strategy, "fer_absent_classes", None),
+            "target_absent": [n for c, n in enumerate(names) if c not in present],
+        }
+        row_extras = getattr(strategy, "fer_row_extras", None)
+        if callable(row_extras):
+            out.update(row_extras({exp.dataset_name: exp.dataset for exp in self.benchmark.test_stream}))
+        return out
 
 
 def _selection(strategy: Any) -> dict[str, Any]:
@@ -242,7 +261,7 @@ def run_cell(
 
     spec = get_strategy_spec(cell.strategy)
     adapt, _ = ctx.adapt_settings(cell.strategy)
-    validation = adapt["select"] != "last" or bool(adapt["eval_every"])
+    validation = adapt["select"] != "last" or bool(adapt["eval_every"]) or spec.needs_validation
     datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
     inputs = CellInputs(
         ctx=ctx,

@@ -41,6 +41,7 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
 
     ``budget = "steps"`` without ``steps`` gives what ``epochs`` epochs over the target alone take:
     ``epochs * ceil(n_target / batch_size)`` (``n_target``: the target's training size).
+    ``absent_classes`` unset (a settings dict from before the setting existed) is ``"train"``.
     """
     out: dict[str, Any] = {"epochs": max(1, int(train["epochs"]))}
     if train["budget"] == "steps":
@@ -62,6 +63,7 @@ def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, An
         out["monitor"] = train.get("monitor") or "target"
     if train.get("eval_every"):
         out["eval_every"] = int(train["eval_every"])
+    out["absent_classes"] = train.get("absent_classes") or "train"
     return out
 
 

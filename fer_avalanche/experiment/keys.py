@@ -97,6 +97,10 @@ def strategy_settings(scenario: Scenario, strategy: str) -> tuple[dict[str, Any]
     for key in STRATEGY_OVERRIDES:
         if key in options:
             adapt[key] = options.pop(key)
+    base = options.get("base")  # wise-ft over a base: the base's own scenario options, unless given
+    if isinstance(base, str) and "base_options" not in options and base in scenario.strategies.options:
+        inherited = scenario.strategies.options[base]
+        options["base_options"] = {k: v for k, v in inherited.items() if k not in STRATEGY_OVERRIDES}
     return adapt, options
 
 

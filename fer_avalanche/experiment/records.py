@@ -85,6 +85,8 @@ class StepRecord:
     #: The model selection the strategy ran with: ``{"select", "monitor", "patience",
     #: "patience_steps"}`` (``{}``: no validation, e.g. ``baseline`` or a cell recorded before it).
     selection: dict[str, Any] = field(default_factory=dict)
+    #: more row entries (JSON-ready): ``absent_classes``, ``target_absent``, wise-ft's ``alpha``, ...
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class StepRecord:
             "selection": self.selection,
             "history": self.history,
             "train_time_s": round(float(self.train_time_s), 3),
+            "extra": self.extra,
         }
 
     @classmethod
@@ -109,6 +112,7 @@ class StepRecord:
             history=list(raw.get("history") or []),
             train_time_s=float(raw.get("train_time_s", 0.0)),
             selection=dict(raw.get("selection") or {}),
+            extra=dict(raw.get("extra") or {}),
         )
 
 
@@ -207,7 +211,16 @@ def _row(cell: Cell, step: StepRecord, baseline: Evaluation, source: str) -> dic
         "selected_epoch": step.selected_epoch,
         "monitor": step.selection.get("monitor"),
         "train_time_s": round(float(step.train_time_s), 3),
+        **{k: v for k, v in step.extra.items() if k not in _ROW_KEYS},
     }
+
+
+#: Keys a step's ``extra`` may not replace in its row.
+_ROW_KEYS = frozenset(
+    {"strategy", "target", "seed", "fold", "acc", "macro_f1", "per_class_acc", "confusion", "n",
+     "predictions", "memory_integrity", "source_drop", "target_gain", "budget", "curve", "selected_epoch",
+     "train_time_s"}
+)  # fmt: skip
 
 
 def rows_of(record: CellRecord, baseline: BaselineRecord, source: str) -> list[dict[str, Any]]:
@@ -319,6 +332,7 @@ def results_dict(
     all_variants = list(dict.fromkeys(str(sorted(dict(c.cell.variant).items())) for c in cells))
     partial = {i: v for i, v in served.items() if len(v) < len(all_variants)}
     entries = _baseline_entries(baselines, partial if baseline_of is not None else None)
+    absent = {r["target"]: r["target_absent"] for r in rows if r.get("target_absent") is not None}
     return {
         "scenario": scenario_name,
         "mode": mode,
@@ -331,4 +345,5 @@ def results_dict(
         "baseline": _baseline_summary(entries, source),
         "rows": rows,
         "sequences": sequences,
+        "absent_classes": absent,
     }

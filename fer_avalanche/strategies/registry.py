@@ -40,6 +40,7 @@ from torch import nn
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.registry import Registry
 from fer_avalanche.strategies.plugins import (
+    AbsentClassPlugin,
     BatchAugmentPlugin,
     BudgetPlugin,
     FreezePlugin,
@@ -51,6 +52,7 @@ from fer_avalanche.strategies.plugins import (
     SourceRehearsalPlugin,
     ValidationPlugin,
 )
+from fer_avalanche.strategies.plugins.absent import check_absent_mode
 from fer_avalanche.strategies.template import fast
 from fer_avalanche.strategies.warm_start import warm_start
 from fer_avalanche.utils import quiet_third_party, resolve_device
@@ -82,6 +84,8 @@ __all__ = [
 TRAINS: tuple[str, ...] = ("none", "target", "joint")
 #: Optimizer names accepted by :func:`make_strategy`.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
+#: ``make_strategy``'s ``absent_classes`` default (README, "Beyond the paper", for the evidence).
+DEFAULT_ABSENT_CLASSES = "train"
 
 
 @dataclass
@@ -103,6 +107,8 @@ class StrategyContext:
     source_experience: Any = None
     first: list[Any] = field(default_factory=list)
     last: list[Any] = field(default_factory=list)
+    #: validation datasets by name, the source first (``make_strategy``'s ``val_sets``; may be empty)
+    val_sets: dict[str, Any] = field(default_factory=dict)
 
     def build(self, template: type = Naive, plugins: Sequence[Any] = (), **kwargs: Any) -> SupervisedTemplate:
         """Instantiate ``fast(template)``; plugins in order: validation, ``plugins``, the user's,
@@ -139,6 +145,8 @@ class StrategySpec:
 
     ``trains_on_source``: the strategy also trains on source data (rehearsal, memories, joint). (It no
     longer changes what ``select="best_val"`` monitors: one ``monitor`` for every strategy.)
+    ``needs_validation``: the strategy chooses something on validation splits (``wise-ft``), so the
+    runner always builds them and passes ``val_sets``.
     """
 
     name: str
@@ -148,6 +156,7 @@ class StrategySpec:
     options: dict[str, Any]
     needs_source: bool = False
     trains_on_source: bool = False
+    needs_validation: bool = False
 
 
 #: Registered strategies, by name.
@@ -161,6 +170,7 @@ def register_strategy(
     trains: Literal["none", "target", "joint"] = "target",
     needs_source: bool = False,
     trains_on_source: bool | None = None,
+    needs_validation: bool = False,
 ) -> Callable[[Callable[..., SupervisedTemplate]], Callable[..., SupervisedTemplate]]:
     """Register ``builder(ctx: StrategyContext, *, option=default, ...)`` under ``name``.
 
@@ -196,6 +206,7 @@ def register_strategy(
                 options,
                 needs_source,
                 needs_source if trains_on_source is None else trains_on_source,
+                needs_validation=needs_validation,
             ),
         )
         return builder
@@ -287,6 +298,7 @@ def make_strategy(
     patience: int | None = None,
     patience_steps: int | None = None,
     monitor: str = "target",
+    absent_classes: str = DEFAULT_ABSENT_CLASSES,
     **options: Any,
 ) -> SupervisedTemplate:
     """Build the named strategy over ``model`` (trained in place: pass a copy of the baseline).
@@ -333,6 +345,10 @@ def make_strategy(
         monitor: what ``best_val`` maximises, the same for every strategy: ``"target"`` (the
             experience's validation accuracy) or ``"mean"`` (the mean of it and the source's, the first
             of ``val_sets``).
+        absent_classes: ``"train"`` (default): the loss covers every class; ``"mask"``: the loss of
+            target samples covers only the classes present in the target's training split (source and
+            buffer samples keep every class; distillation and evaluation are unchanged)
+            (:class:`~fer_avalanche.strategies.plugins.AbsentClassPlugin`). ``strategy.fer_absent_classes``.
         **options: the strategy's own options (``get_strategy_spec(name).options``).
 
     Returns:
@@ -353,6 +369,7 @@ def make_strategy(
     _check_common(model, optimizer, lr, weight_decay, momentum, ints)
     _check(_is_int(seed), f"seed must be an int, got {seed!r}")
     _check(isinstance(compile, bool), f"compile must be True or False, got {compile!r}")
+    check_absent_mode(absent_classes)
     budget = BudgetPlugin(epochs, max_steps=max_steps, target_passes=target_passes)
     validation = ValidationPlugin(
         val_sets,
@@ -387,7 +404,8 @@ def make_strategy(
         augment=BatchAugmentPlugin(seed=seed) if augment else None,
         source_experience=source_experience,
         first=[validation] if validation.active else [],
-        last=[budget],
+        last=[*([AbsentClassPlugin(absent_classes)] if absent_classes == "mask" else []), budget],
+        val_sets=dict(val_sets or {}),
     )
     if spec.needs_source:
         ctx.require_source(spec.name)
@@ -395,6 +413,7 @@ def make_strategy(
     strategy.fer_spec = spec
     strategy.fer_options = resolved
     strategy.fer_seed = seed
+    strategy.fer_absent_classes = absent_classes
     if source_experience is not None and spec.trains == "target":
         with quiet_third_party():
             warm_start(strategy, source_experience)
@@ -608,3 +627,7 @@ def _agem(ctx: StrategyContext, *, patterns_per_exp: int = 500, sample_size: int
 )
 def _joint(ctx: StrategyContext) -> SupervisedTemplate:
     return ctx.build(JointTraining)
+
+
+# Strategies beyond the paper (lp-ft, wise-ft) register themselves on import.
+from fer_avalanche.strategies import beyond as _beyond  # noqa: E402,F401

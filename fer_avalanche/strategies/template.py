@@ -235,6 +235,17 @@ class FastDataMixin:
         plugin = self._plugin(ValidationPlugin)
         return plugin.selected_epoch if plugin is not None else None
 
+    def fer_row_extras(self, test_sets: Any) -> dict[str, Any]:
+        """What the strategy's plugins add to a results row, merged (plugins that define
+        ``row_extras(strategy, test_sets)``; ``test_sets``: test datasets by name, for reporting only,
+        after every choice was made): e.g. ``wise-ft``'s ``alpha`` and ``alpha_curve``."""
+        out: dict[str, Any] = {}
+        for plugin in self.plugins:  # type: ignore[attr-defined]
+            extras = getattr(plugin, "row_extras", None)
+            if callable(extras):
+                out.update(extras(self, test_sets))
+        return out
+
     # ------------------------------------------------------------ data
     def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs: Any) -> None:
         view = gather_tensors(self.adapted_dataset) if self.fast_data else None  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from fer_avalanche.utils import quiet_third_party
 
 PAPER = ["baseline", "ft-fc", "ft-lastconv-fc", "retrain", "retrain-scratch", "fusion", "replay"]
 AVALANCHE = ["naive", "lwf", "ewc", "si", "mas", "gdumb", "der", "agem", "joint"]
+BEYOND = ["lp-ft", "wise-ft"]  # tested in test_beyond.py
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def bench():
 
 
 def test_every_documented_strategy_is_registered():
-    assert list_strategies() == PAPER + AVALANCHE
+    assert list_strategies() == PAPER + AVALANCHE + BEYOND
     assert list_strategies("ft-*") == ["ft-fc", "ft-lastconv-fc"]
     assert {get_strategy_spec(n).trains for n in list_strategies()} == {"none", "target", "joint"}
 
