@@ -49,8 +49,19 @@ def baseline_model(seed: int = 0) -> torch.nn.Module:
     return model
 
 
+def validation_sets(name: str, bench: Any) -> dict[str, Any]:
+    """``val_sets`` for a strategy that chooses on validation splits (``wise-ft``; the source first), else {}.
+
+    The tiny benchmarks have no validation stream: their test sets stand in (these tests check
+    training mechanics, not model selection)."""
+    if not get_strategy_spec(name).needs_validation:
+        return {}
+    return {"val_sets": {exp.dataset_name: exp.dataset for exp in bench.test_stream}}
+
+
 def build(name: str, bench: Any, model: torch.nn.Module | None = None, **kwargs: Any) -> Any:
     defaults: dict[str, Any] = dict(epochs=1, batch_size=16, eval_batch_size=64)
+    defaults.update(validation_sets(name, bench))
     defaults.update(kwargs)
     return make_strategy(
         name,
@@ -67,7 +78,6 @@ def run_like_runner(strategy: Any, bench: Any, target: int = 1) -> None:
     with quiet_third_party():
         if spec.trains == "target":
             warm_start(strategy, source)
-        if spec.trains == "target":
             strategy.train(bench.train_stream[target], eval_streams=[])
         elif spec.trains == "joint":
             strategy.train([source, bench.train_stream[target]], eval_streams=[])

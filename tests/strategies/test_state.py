@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import torch
-from _strategy_helpers import baseline_model, build, tiny_benchmark
+from _strategy_helpers import baseline_model, build, tiny_benchmark, validation_sets
 
 from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.errors import CheckpointError
@@ -66,6 +66,7 @@ def _fresh(name: str, bench: Any, **kwargs: Any) -> Any:
         "eval_batch_size": 64,
         "seed": 3,
         **OPTIONS.get(name, {}),
+        **validation_sets(name, bench),
         **kwargs,
     }
     with quiet_third_party():

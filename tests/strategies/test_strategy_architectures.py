@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from _strategy_helpers import SMALL
+from _strategy_helpers import SMALL, validation_sets
 
 from fer_avalanche.benchmarks import cross_dataset_benchmark
 from fer_avalanche.models import list_architectures, make_model
@@ -44,7 +44,13 @@ def test_every_strategy_trains_two_steps_with_every_architecture(bench, arch):
         before = [p.detach().clone() for p in model.parameters()]
         try:
             strategy = make_strategy(
-                name, model, source=bench.train_stream[0], batch_size=16, max_steps=2, **SMALL.get(name, {})
+                name,
+                model,
+                source=bench.train_stream[0],
+                batch_size=16,
+                max_steps=2,
+                **SMALL.get(name, {}),
+                **validation_sets(name, bench),
             )
             _train(strategy, bench)
         except Exception as exc:  # collect every failure of this architecture, not just the first
