@@ -3,8 +3,10 @@
 Every example adapts the same baseline with one strategy, so the part that differs (a few lines)
 stands alone in each script. By default the data are the embedded synthetic domains (``wild`` as the
 source, ``lab-a`` as the target); ``--source-root``/``--target-root`` switch to real datasets on disk.
-``--quick`` shrinks everything (600 source and 280 target images, width 8, 4 baseline epochs, 2
-adaptation epochs) so a script finishes in seconds: a smoke test, not a result.
+``--quick`` shrinks everything (1200 source and 280 target images, width 8, 6 baseline epochs, 2
+adaptation epochs) so a script finishes in about half a minute on one CPU thread: the baseline still
+learns (0.39 source accuracy at seed 0 against a chance of 0.14; 600 images and 4 epochs gave 0.28),
+but the target has 56 test images, so the adaptation's numbers are a smoke test, not a result.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ SIZES: dict[str, dict[str, int]] = {
         "epochs": 8,
     },
     "quick": {
-        "source_n": 600,
+        "source_n": 1200,
         "target_n": 280,
         "width": 8,
-        "baseline_epochs": 4,
+        "baseline_epochs": 6,
         "baseline_batch": 32,
         "epochs": 2,
     },

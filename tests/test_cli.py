@@ -76,7 +76,7 @@ def test_run_without_a_scenario_is_the_demo(monkeypatch):
         raise SystemExit(0)
 
     monkeypatch.setattr(experiment, "run_scenario", fake_run)
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match="^0$"):  # fake_run's exit, not an argparse error (2)
         main(["run", "--quiet", "--executor", "local", "--workers", "3"])
     assert seen["scenario"].name == "demo"
     assert seen["kwargs"]["executor"] == "local" and seen["kwargs"]["workers"] == 3

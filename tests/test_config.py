@@ -1,3 +1,4 @@
+import re
 import tomllib
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_bad_scenarios_name_the_key(tmp_path, text, message):
             else:
                 base[key] = value
         path.write_text(_dump(base))
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
         load_scenario(path)
     assert message in str(info.value)
     assert str(path) in str(info.value)

@@ -155,7 +155,7 @@ def test_summarize_confusion_edge_cases() -> None:
     r = summarize_confusion([[1, 1, 0], [0, 0, 0], [0, 0, 2]])
     assert r.acc == 0.75 and r.per_class_acc == [0.5, None, 1.0]
     assert r.macro_f1 == pytest.approx(f1_score([0, 0, 2, 2], [0, 1, 2, 2], average="macro", labels=[0, 2]))
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"confusion matrix must be square \[C, C\], got shape \(2, 3\)"):
         summarize_confusion(np.zeros((2, 3)))
     d = r.to_dict()
     assert d["confusion"] == [[1, 1, 0], [0, 0, 0], [0, 0, 2]] and d["per_class_acc"][1] is None
@@ -270,7 +270,7 @@ def test_memory_integrity_plugin_emits_after_eval() -> None:
     assert values["FER/memory_integrity"] == pytest.approx(0.6 / 0.8)
     assert values["FER/source_drop"] == pytest.approx(0.2)
     assert values["FER/target_gain/tgt"] == pytest.approx(0.25)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"MemoryIntegrity: source 'src' not in baseline"):
         MemoryIntegrity(fer, "src", {"tgt": 0.3})
 
 
@@ -298,9 +298,9 @@ def test_sequential_summaries_hand_case() -> None:
     assert backward_transfer(R2, [0, None]) == pytest.approx(-0.1)
     for fn in (backward_transfer, forgetting, max_forgetting):
         assert math.isnan(fn(R[:1]))  # nothing trained before the last row
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="trained_at has 2 entries for 3 datasets"):
         backward_transfer(R, [0, 1])
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"accuracy matrix must be 2-D .* got shape \(3,\)"):
         average_accuracy(np.zeros(3))
 
 
@@ -353,9 +353,9 @@ def test_accuracy_matrix_helper() -> None:
     assert am.trained_at == [0, 1, 2]
     s = am.summary()
     assert s["bwt"] == pytest.approx(backward_transfer(R)) and s["max_forgetting"] == pytest.approx(0.2)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"no accuracy for \['t1', 't2'\]"):
         am.append({"src": 0.1})
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="trained dataset 'nope' not in"):
         am.append({"src": 0.1, "t1": 0.1, "t2": 0.1}, trained="nope")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_avalanche.errors import CheckpointError
+from fer_avalanche.experiment import faults
 from fer_avalanche.experiment.baseline import load_state_bytes
 from fer_avalanche.experiment.context import ExperimentContext, stable_seed
 from fer_avalanche.experiment.evaluation import evaluate, evaluator_for
@@ -190,6 +191,7 @@ def _train_target(inputs: CellInputs) -> list[StepRecord]:
             save_checkpoint(
                 checkpoint, {"key": inputs.key, "steps": [s.to_dict() for s in steps], "strategy": state}
             )
+            faults.reached("after-checkpoint")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
     inputs.final_model = strategy.model
     return steps
 
@@ -208,6 +210,7 @@ def _train_joint(inputs: CellInputs) -> list[StepRecord]:
         inputs.final_model = strategy.model
         if inputs.checkpoint is not None and index < len(inputs.cell.targets):
             save_checkpoint(inputs.checkpoint, {"key": inputs.key, "steps": [s.to_dict() for s in steps]})
+            faults.reached("after-checkpoint")
     return steps
 
 
@@ -259,6 +262,7 @@ def run_cell(
     """
     from fer_avalanche.strategies.registry import get_strategy_spec
 
+    faults.reached("start-cell")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
     spec = get_strategy_spec(cell.strategy)
     adapt, _ = ctx.adapt_settings(cell.strategy)
     validation = adapt["select"] != "last" or bool(adapt["eval_every"]) or spec.needs_validation

@@ -128,7 +128,9 @@ class DaskExecutor(Executor):
             self.threads = threads or max(1, (os.cpu_count() or 1) // n)
 
     def share(self, value: Any) -> Any:
-        return self.client.scatter(value, broadcast=False)
+        # a copy on every worker: scattered data held by one worker alone is lost with it (Dask cannot
+        # recompute it), and every task needing it would fail instead of being retried
+        return self.client.scatter(value, broadcast=True)
 
     def run(self, calls: Sequence[Call]) -> Iterator[tuple[int, Any]]:
         from dask.distributed import as_completed

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from fer_avalanche.errors import CheckpointError, ConfigError
+from fer_avalanche.experiment import faults
 from fer_avalanche.experiment.keys import differing
 from fer_avalanche.io import atomic_path, atomic_write_text, write_json
 
@@ -154,6 +155,7 @@ class RunStore:
         """Save a finished cell (its record holds its ``key``) and drop its step checkpoint."""
         write_json(self.cell_path(cell), record)
         self.checkpoint_path(cell).unlink(missing_ok=True)
+        faults.reached("after-cell")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
 
     def read_cell(self, cell: Any, key: dict[str, Any]) -> dict[str, Any] | None:
         """A finished cell's record, or ``None`` when absent, damaged, or made with other settings."""

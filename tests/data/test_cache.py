@@ -97,6 +97,6 @@ def test_failed_build_leaves_no_entry(tmp_path):
     def build():
         raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="boom"):
         cached_load("x", [], {}, build, cache_dir=tmp_path / "c")
     assert not (tmp_path / "c").exists() or not list((tmp_path / "c").iterdir())

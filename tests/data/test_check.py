@@ -89,7 +89,7 @@ def test_schema_fer2013(tmp_path):
 def test_errors_pass_through(tmp_path):
     with pytest.raises(ConfigError, match="unknown dataset format"):
         check_dataset("fer2031", tmp_path)
-    with pytest.raises(DatasetError):
+    with pytest.raises(DatasetError, match=r"missing: folder not found \(expected class folders"):
         check_dataset("folder", tmp_path / "missing")
 
 

@@ -191,7 +191,7 @@ def test_split_fractions(lab_a: FERData) -> None:
 
 
 def test_unknown_domain_and_bad_arguments() -> None:
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(ConfigError, match="unknown synthetic domain 'lab_a'") as err:
         make_domain("lab_a")
     message = str(err.value)
     assert "lab_a" in message and "did you mean 'lab-a'" in message
@@ -202,7 +202,7 @@ def test_unknown_domain_and_bad_arguments() -> None:
     for bad in (6, 0, -5, 10.0, "100", True):
         with pytest.raises(ConfigError, match="n must be an int"):
             make_domain("lab-a", n=bad)  # type: ignore[arg-type]
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"split fractions must be three numbers .* summing to 1"):
         make_domain("lab-a", n=70, fractions=(0.5, 0.5, 0.5))
     assert len(make_domain("lab-a", n=7)) == 7
 
@@ -215,7 +215,7 @@ def test_renderer_expressions_change_the_face() -> None:
     mouth_rows, eye_rows = slice(30, 42), slice(18, 26)
     assert (images[1, 0, mouth_rows] - images[0, 0, mouth_rows]).abs().sum() > 200
     assert (images[2, 0, eye_rows] - images[0, 0, eye_rows]).abs().sum() > 200
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="FaceParams.skin has 2 values, expected 3"):
         FaceParams(**{**p.__dict__, "skin": torch.zeros(2)})
 
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Mutation testing (mutmut 3) of the core modules, one module at a time with only its own tests.
+#
+#   benchmarks/mutation.sh                      # every core module (hours on 2 cores)
+#   benchmarks/mutation.sh stats strategies/plugins/budget   # just these (paths under fer_avalanche/)
+#
+# For each module it copies the repository into $MUTATION_WORK/<module> (default /tmp/fer-mutation),
+# narrows [tool.mutmut] of pyproject.toml there to that module and its tests, runs
+# `mutmut run --max-children $MUTATION_CHILDREN` (default 1) bounded by $MUTATION_TIMEOUT seconds
+# (default 1500), and prints: module, killed/tested, score, minutes, and the surviving mutants
+# (`mutmut show NAME` in that folder prints one). Not part of CI. Needs: pip install -e '.[dev]'.
+# See docs/testing.md for the scores measured and the surviving mutants judged equivalent.
+set -u
+cd "$(dirname "$0")/.."
+REPO=$PWD
+WORK=${MUTATION_WORK:-/tmp/fer-mutation}
+CHILDREN=${MUTATION_CHILDREN:-1}
+LIMIT=${MUTATION_TIMEOUT:-1500}
+
+# module (under fer_avalanche/, no .py) -> the test files that select its tests
+declare -A TESTS=(
+  [stats]="tests/test_stats.py"
+  [metrics]="tests/test_metrics.py tests/test_memory_integrity_boundaries.py"
+  [loaders]="tests/test_loaders.py"
+  [strategies/plugins/budget]="tests/strategies/test_budget.py tests/strategies/test_budget_boundaries.py"
+  [strategies/plugins/freeze]="tests/strategies/test_freeze.py"
+  [strategies/plugins/rehearsal]="tests/strategies/test_rehearsal.py tests/strategies/test_batch_share.py"
+  [strategies/plugins/validation]="tests/strategies/test_validation.py"
+  [strategies/registry]="tests/strategies/test_registry.py tests/strategies/test_batch_share.py"
+  [experiment/keys]="tests/experiment/test_keys.py tests/experiment/test_key_contents.py"
+  [experiment/store]="tests/experiment/test_store.py"
+  [experiment/context]="tests/experiment/test_wiring.py tests/experiment/test_cell.py"
+  [experiment/cell]="tests/experiment/test_cell.py"
+  [experiment/records]="tests/experiment/test_records.py tests/test_memory_integrity_boundaries.py"
+  [data/splits]="tests/data/test_splits.py"
+  [data/formats/fer2013]="tests/data/formats/test_fer2013.py"
+  [data/formats/jaffe]="tests/data/formats/test_jaffe.py"
+  [data/formats/ckplus]="tests/data/formats/test_ckplus.py"
+)
+ORDER=(stats metrics loaders strategies/plugins/budget strategies/plugins/freeze strategies/plugins/rehearsal
+  strategies/plugins/validation strategies/registry experiment/keys experiment/store experiment/context
+  experiment/cell experiment/records data/splits data/formats/fer2013 data/formats/jaffe data/formats/ckplus)
+MODULES=("$@")
+[ ${#MODULES[@]} -eq 0 ] && MODULES=("${ORDER[@]}")
+
+for module in "${MODULES[@]}"; do
+  module=${module#fer_avalanche/}; module=${module%.py}
+  tests=${TESTS[$module]:-}
+  if [ -z "$tests" ]; then echo "unknown module $module (known: ${ORDER[*]})" >&2; exit 2; fi
+  dir="$WORK/${module//\//_}"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp -rL "$REPO/fer_avalanche" "$REPO/tests" "$REPO/pyproject.toml" "$dir/"  # -L: scenarios/ is a link
+  find "$dir" -name __pycache__ -prune -exec rm -rf {} +
+  python - "$dir/pyproject.toml" "fer_avalanche/$module.py" $tests <<'PY'
+import re, sys
+path, module, *tests = sys.argv[1:]
+text = open(path, encoding="utf-8").read()
+quoted = lambda items: "[" + ", ".join(f'"{i}"' for i in items) + "]"
+text = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = {quoted([module])}", text)
+text = re.sub(r"(?ms)^pytest_add_cli_args_test_selection = \[.*?\]$",
+              f"pytest_add_cli_args_test_selection = {quoted(tests)}", text)
+open(path, "w", encoding="utf-8").write(text)
+PY
+  start=$(date +%s)
+  (cd "$dir" && OMP_NUM_THREADS=1 timeout "$LIMIT" mutmut run --max-children "$CHILDREN" > mutmut.log 2>&1)
+  status=$?
+  minutes=$(python -c "print(round(($(date +%s) - $start) / 60, 1))")
+  (cd "$dir" && python - "$module" "$minutes" "$status" <<'PY'
+import json, pathlib, sys
+module, minutes, status = sys.argv[1:]
+killed_codes = {1, 3, 36, 37, -24, 24, 152, 255, -11, -9}  # killed, timeout, type check, crash
+counts = {"killed": 0, "survived": 0, "not checked": 0}
+survivors = []
+for meta in pathlib.Path("mutants").rglob("*.meta"):
+    for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+        if code is None:
+            counts["not checked"] += 1
+        elif code in killed_codes:
+            counts["killed"] += 1
+        else:  # 0 survived, 5/33 no test reaches it, 35 suspicious
+            counts["survived"] += 1
+            survivors.append(f"{name} (exit {code})")
+tested = counts["killed"] + counts["survived"]
+score = 100 * counts["killed"] / tested if tested else 0.0
+note = "" if status == "0" else f"  [mutmut exit {status}{': time limit' if status == '124' else ''}]"
+print(f"{module}: {counts['killed']}/{tested} killed = {score:.1f}%  "
+      f"({counts['not checked']} not checked)  {minutes} min{note}")
+for s in sorted(survivors):
+    print(f"    survived: {s}")
+PY
+  )
+done
