@@ -58,6 +58,15 @@ def differing(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
 
 
+#: Settings added to ``TrainSpec`` after baselines were first cached, with the default at which they
+#: change nothing: left out of a baseline key at that default, so cached baselines stay valid.
+NEWER_TRAIN_DEFAULTS: tuple[tuple[str, object], ...] = (
+    ("patience_steps", None),
+    ("monitor", "target"),
+    ("absent_classes", "train"),
+)
+
+
 def _version() -> str:
     import fer_avalanche
 
@@ -68,8 +77,8 @@ def baseline_key(scenario: Scenario, source_train: FERData, seed: int, device_ty
     """Everything the baseline's weights depend on: the source's training data, the model and training
     settings, the seed, the device kind and the package's code version."""
     train = dataclasses.asdict(scenario.train)
-    for name, default in (("patience_steps", None), ("monitor", "target")):  # newer settings: at their
-        if train.get(name) == default:  # defaults they change nothing, so older checkpoints stay valid
+    for name, default in NEWER_TRAIN_DEFAULTS:  # newer settings: at their defaults they change nothing,
+        if train.get(name) == default:  # so older checkpoints stay valid
             train.pop(name, None)
     key = {
         "source": fingerprint(source_train),

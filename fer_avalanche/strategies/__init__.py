@@ -17,6 +17,8 @@ The plugin contract: a plugin that carries state between experiences defines ``s
 ``warm_start(strategy, source_experience)``. Both are found by duck typing; nothing to register.
 """
 
+# Strategies beyond the paper (lp-ft, wise-ft) register themselves on import, after the registry.
+from fer_avalanche.strategies import beyond as _beyond  # noqa: F401
 from fer_avalanche.strategies.registry import (
     StrategySpec,
     get_strategy_spec,

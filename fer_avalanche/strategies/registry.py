@@ -627,7 +627,3 @@ def _agem(ctx: StrategyContext, *, patterns_per_exp: int = 500, sample_size: int
 )
 def _joint(ctx: StrategyContext) -> SupervisedTemplate:
     return ctx.build(JointTraining)
-
-
-# Strategies beyond the paper (lp-ft, wise-ft) register themselves on import.
-from fer_avalanche.strategies import beyond as _beyond  # noqa: E402,F401

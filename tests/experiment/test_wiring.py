@@ -37,6 +37,8 @@ def test_explicit_steps_and_target_passes_are_passed_as_given():
         "max_steps": 10,
         "select": "best_val",
         "patience": 3,
+        "monitor": "target",
+        "absent_classes": "train",
     }
 
 
