@@ -288,7 +288,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         text = format_comparison(comparison)
         if comparison.get("variant") is not None:
-            from fer_avalanche.experiment.plan import variant_label
+            from fer_avalanche.config import variant_label
 
             where = variant_label(comparison["variant"])
             if comparison.get("variant_b") is not None:

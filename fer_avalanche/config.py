@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -50,6 +51,8 @@ __all__ = [
     "MONITORS",
     "SweepSpec",
     "SWEEP_MODES",
+    "variant_label",
+    "variant_slug",
 ]
 
 MODES = ("pairwise", "sequential", "class-incremental")
@@ -389,6 +392,31 @@ _UNSWEPT = ("name", "description", "sweep")
 
 #: One variant of a sweep: ``((dotted key, value), ...)`` in the sweep's key order (``()``: no sweep).
 Variant = tuple[tuple[str, Any], ...]
+
+
+def variant_label(variant: Variant | dict[str, Any]) -> str:
+    """A variant for people: ``adapt.budget=steps, strategies.options.fusion.target_fraction=0.25``.
+
+    Example:
+        >>> variant_label((("adapt.budget", "steps"), ("adapt.lr", 0.001)))
+        'adapt.budget=steps, adapt.lr=0.001'
+        >>> variant_label(())
+        ''
+    """
+    pairs = variant.items() if isinstance(variant, dict) else variant
+    return ", ".join(f"{k}={v}" for k, v in pairs)
+
+
+def variant_slug(variant: Variant | dict[str, Any]) -> str:
+    """A variant in a file name: the last part of each key and its value (``budget=steps_lr=0.001``).
+
+    Example:
+        >>> variant_slug((("adapt.budget", "steps"), ("strategies.options.fusion.target_fraction", 0.25)))
+        'budget=steps_target_fraction=0.25'
+    """
+    pairs = variant.items() if isinstance(variant, dict) else variant
+    text = "_".join(f"{k.split('.')[-1]}={v}" for k, v in pairs)
+    return re.sub(r"[^A-Za-z0-9._=+-]", "-", text)
 
 
 @dataclass

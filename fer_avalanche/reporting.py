@@ -394,7 +394,7 @@ def results_csv_rows(results: Mapping[str, Any]) -> tuple[list[str], list[dict[s
         if has_step:
             line["step"] = row.get("step", "")
         if swept:
-            from fer_avalanche.experiment.plan import variant_label
+            from fer_avalanche.config import variant_label
 
             line["variant"] = variant_label(row.get("variant") or {})
         line.update({k: clean(v) for k, v in _row_values(row, source).items()})
@@ -605,7 +605,7 @@ def _sweep_report(results: Mapping[str, Any]) -> str:
     """``results.md`` of a sweep: one section per variant (its own table, read like a run without a
     sweep: intervals, Pareto front and units within the variant)."""
     from fer_avalanche import sweeps
-    from fer_avalanche.experiment.plan import variant_label
+    from fer_avalanche.config import variant_label
 
     variants = sweeps.variants_of(results)
     keys = list(dict.fromkeys(k for v in variants for k in v))
@@ -1063,7 +1063,7 @@ def write_results(
     atomic_write_text(run_dir / "results.md", markdown_report(clean))
     written += [run_dir / "results.csv", run_dir / "results.md"]
     from fer_avalanche import sweeps
-    from fer_avalanche.experiment.plan import variant_slug
+    from fer_avalanche.config import variant_slug
 
     views = [(clean, "")]
     if sweeps.has_sweep(clean):  # a sweep: every plot once per variant, the variant in its name

@@ -137,7 +137,7 @@ def find_variant(results: Mapping[str, Any], selector: str | int) -> dict[str, A
 
 
 def _label(variant: Mapping[str, Any]) -> str:
-    from fer_avalanche.experiment.plan import variant_label
+    from fer_avalanche.config import variant_label
 
     return variant_label(dict(variant))
 

@@ -23,11 +23,10 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from fer_avalanche.config import DatasetSpec, Scenario, Variant
+from fer_avalanche.config import DatasetSpec, Scenario, Variant, variant_label, variant_slug
 from fer_avalanche.errors import ConfigError
 
 __all__ = [
@@ -40,31 +39,6 @@ __all__ = [
     "variant_label",
     "variant_slug",
 ]
-
-
-def variant_label(variant: Variant | dict[str, Any]) -> str:
-    """A variant for people: ``adapt.budget=steps, strategies.options.fusion.target_fraction=0.25``.
-
-    Example:
-        >>> variant_label((("adapt.budget", "steps"), ("adapt.lr", 0.001)))
-        'adapt.budget=steps, adapt.lr=0.001'
-        >>> variant_label(())
-        ''
-    """
-    pairs = variant.items() if isinstance(variant, dict) else variant
-    return ", ".join(f"{k}={v}" for k, v in pairs)
-
-
-def variant_slug(variant: Variant | dict[str, Any]) -> str:
-    """A variant in a file name: the last part of each key and its value (``budget=steps_lr=0.001``).
-
-    Example:
-        >>> variant_slug((("adapt.budget", "steps"), ("strategies.options.fusion.target_fraction", 0.25)))
-        'budget=steps_target_fraction=0.25'
-    """
-    pairs = variant.items() if isinstance(variant, dict) else variant
-    text = "_".join(f"{k.split('.')[-1]}={v}" for k, v in pairs)
-    return re.sub(r"[^A-Za-z0-9._=+-]", "-", text)
 
 
 Kind = Literal["pairwise", "sequence"]

@@ -381,7 +381,7 @@ def _execute(
 def _baseline_file_names(run: _Run, baselines: dict[tuple[Any, ...], BaselineRecord]) -> dict[Any, str]:
     """The name of each baseline's model file: ``baseline__<source>__s<seed>``, and the variant's slug
     after it when a sweep trains several baselines for one seed."""
-    from fer_avalanche.experiment.plan import variant_slug
+    from fer_avalanche.config import variant_slug
     from fer_avalanche.models.saved import model_file_name
 
     seeds = [unit[0] for unit in baselines]

@@ -24,7 +24,7 @@ def cell_log_dir(
 ) -> Path:
     parts = [strategy, target, f"seed{seed}"] + ([] if fold is None else [f"fold{fold}"])
     if variant:  # a sweep's variant: one folder each
-        from fer_avalanche.experiment.plan import variant_slug
+        from fer_avalanche.config import variant_slug
 
         parts.append(variant_slug(variant))
     return run_dir.joinpath("tb", *parts)
