@@ -25,6 +25,7 @@ from fer_avalanche.experiment.progress import EpochReporter
 from fer_avalanche.experiment.records import ZERO_BUDGET, BaselineRecord
 from fer_avalanche.experiment.store import load_checkpoint, save_checkpoint
 from fer_avalanche.models.base import load_weights
+from fer_avalanche.strategies.plugins.validation import uses_validation
 from fer_avalanche.utils import quiet_third_party, seed_everything
 
 __all__ = ["train_or_load_baseline", "state_bytes", "load_state_bytes"]
@@ -45,7 +46,7 @@ def load_state_bytes(model: torch.nn.Module, data: bytes, origin: str) -> torch.
 
 def _train(ctx: ExperimentContext, seed: int, model: torch.nn.Module, echo: Any) -> dict[str, Any]:
     train = ctx.train_settings()
-    needs_val = train["select"] != "last" or bool(train["eval_every"])
+    needs_val = uses_validation(train["select"], train["eval_every"])
     source = ctx.source(seed)
     bm = ctx.benchmark([source], validation=needs_val)
     reporter = EpochReporter(f"baseline (seed {seed})", echo)

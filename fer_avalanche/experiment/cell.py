@@ -38,6 +38,7 @@ from fer_avalanche.experiment.plan import Cell
 from fer_avalanche.experiment.progress import EpochReporter
 from fer_avalanche.experiment.records import ZERO_BUDGET, BaselineRecord, CellRecord, StepRecord
 from fer_avalanche.experiment.store import load_checkpoint, save_checkpoint
+from fer_avalanche.strategies.plugins.validation import uses_validation
 from fer_avalanche.utils import quiet_third_party, seed_everything
 
 __all__ = ["run_cell", "CellInputs"]
@@ -265,7 +266,7 @@ def run_cell(
     faults.reached("start-cell")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
     spec = get_strategy_spec(cell.strategy)
     adapt, _ = ctx.adapt_settings(cell.strategy)
-    validation = adapt["select"] != "last" or bool(adapt["eval_every"]) or spec.needs_validation
+    validation = uses_validation(adapt["select"], adapt["eval_every"]) or spec.needs_validation
     datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
     inputs = CellInputs(
         ctx=ctx,

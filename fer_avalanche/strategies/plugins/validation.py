@@ -47,13 +47,25 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
 
-__all__ = ["ValidationPlugin", "SELECTS", "MONITORS", "evaluate_accuracy"]
+__all__ = ["ValidationPlugin", "SELECTS", "MONITORS", "evaluate_accuracy", "uses_validation"]
 
 #: Model selection modes.
 SELECTS: tuple[str, ...] = ("last", "best_val")
 #: What ``best_val`` monitors.
 MONITORS: tuple[str, ...] = ("target", "mean")
 _MONITOR_ALIASES = {"target+source": "mean"}
+
+
+def uses_validation(select: str, eval_every: int) -> bool:
+    """Whether training with these settings evaluates validation splits (``best_val`` or curves).
+
+    The one rule for when the runner builds validation splits and the plugin evaluates them.
+
+    Example:
+        >>> uses_validation("last", 0), uses_validation("best_val", 0), uses_validation("last", 2)
+        (False, True, True)
+    """
+    return select == "best_val" or bool(eval_every)
 
 
 @torch.no_grad()
@@ -152,7 +164,7 @@ class ValidationPlugin(SupervisedPlugin):
     @property
     def active(self) -> bool:
         """Whether this plugin evaluates anything."""
-        return bool(self.eval_every) or self.select == "best_val"
+        return uses_validation(self.select, self.eval_every)
 
     # ----------------------------------------------------------------------------- hooks
     def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
