@@ -102,7 +102,7 @@ def _load_data(
     cache_dir: Path | None,
 ) -> tuple[Any, dict[str, Any]]:
     from fer_avalanche.config import DatasetSpec, Scenario
-    from fer_avalanche.data.specs import load_raw, load_scenario_spec
+    from fer_avalanche.experiment.specs import load_raw, load_scenario_spec
 
     if name is None:  # the model's own dataset, split as in the run
         if root is not None or settings:

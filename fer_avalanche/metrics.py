@@ -25,14 +25,11 @@ Metric names emitted (TensorBoard tags)::
     FER/macro_f1/<dataset>     macro-F1 over the classes present in the true labels
     FER/confusion/<dataset>    confusion-matrix image (PIL), if confusion_images=True
     FER/train_loss             mean training loss of the epoch (sample-weighted)
-    FER/memory_integrity       acc_after[source] / acc_baseline[source]
-    FER/source_drop            acc_baseline[source] - acc_after[source] (fraction)
-    FER/target_gain/<dataset>  acc_after[d] - acc_baseline[d] for every evaluated non-source dataset
 
 Example:
-    >>> from fer_avalanche.metrics import make_evaluator, make_loggers
+    >>> from fer_avalanche.metrics import make_evaluator
     >>> evaluator, fer_metrics = make_evaluator(7, ["angry", "disgust", "fear", "happy", "sad",
-    ...                                             "surprise", "neutral"], loggers=make_loggers(None, False))
+    ...                                             "surprise", "neutral"])
     >>> # strategy = make_strategy(..., evaluator=evaluator); strategy.eval(benchmark.test_stream)
     >>> # fer_metrics.last_eval["synth-wild"].acc, fer_metrics.accuracies()
 """
@@ -42,7 +39,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,7 +61,6 @@ __all__ = [
     "update_confusion",
     "FERMetrics",
     "TrainLossMetric",
-    "MemoryIntegrity",
     "memory_integrity",
     "average_accuracy",
     "backward_transfer",
@@ -73,8 +68,6 @@ __all__ = [
     "max_forgetting",
     "AccuracyMatrix",
     "make_evaluator",
-    "make_loggers",
-    "close_loggers",
 ]
 
 
@@ -414,60 +407,6 @@ def memory_integrity(
     return {"memory_integrity": mi, "source_drop": base - after, "target_gain": gains}
 
 
-class MemoryIntegrity(PluginMetric[dict[str, Any]]):
-    """Emits memory integrity, source drop and target gains after every full ``eval`` call.
-
-    Reads the accuracies that ``fer_metrics`` computed in the same ``eval`` call (its
-    :attr:`FERMetrics.last_eval`) and compares them to ``baseline`` (``{dataset: acc}`` of the model
-    before adaptation) with :func:`memory_integrity`. Emits nothing when the source was not evaluated.
-
-    Args:
-        fer_metrics: the :class:`FERMetrics` of the same evaluator (must be listed before this metric
-            or anywhere: it fills its results at ``after_eval_exp``, before ``after_eval``).
-        source: the source dataset's name.
-        baseline: ``{dataset: acc}`` of the baseline; must contain ``source``.
-
-    Example:
-        >>> fm = FERMetrics(2, ["a", "b"], confusion_images=False)
-        >>> MemoryIntegrity(fm, "src", {"src": 0.8}).result() is None
-        True
-    """
-
-    def __init__(self, fer_metrics: FERMetrics, source: str, baseline: Mapping[str, float]) -> None:
-        super().__init__()
-        if source not in baseline:
-            raise ConfigError(f"MemoryIntegrity: source {source!r} not in baseline (has {sorted(baseline)})")
-        self.fer_metrics = fer_metrics
-        self.source = source
-        self.baseline = {k: float(v) for k, v in baseline.items()}
-        self._last: dict[str, Any] | None = None
-
-    def result(self) -> dict[str, Any] | None:
-        """The output of :func:`memory_integrity` at the last eval (``None`` before)."""
-        return self._last
-
-    def reset(self) -> None:
-        self._last = None
-
-    def after_eval(self, strategy: Any) -> list[MetricValue] | None:
-        acc = self.fer_metrics.accuracies(last=True)
-        if self.source not in acc:
-            return None
-        self._last = r = memory_integrity(acc, self.baseline, self.source)
-        x = _x(strategy)
-        values = [
-            MetricValue(self, "FER/memory_integrity", float(r["memory_integrity"]), x),
-            MetricValue(self, "FER/source_drop", float(r["source_drop"]), x),
-        ]
-        values += [
-            MetricValue(self, f"FER/target_gain/{d}", float(g), x) for d, g in r["target_gain"].items()
-        ]
-        return values
-
-    def __str__(self) -> str:
-        return "MemoryIntegrity"
-
-
 # --------------------------------------------------------------------------- sequential summaries
 def _as_matrix(R: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
     m = np.asarray(R, dtype=np.float64)
@@ -634,24 +573,21 @@ def make_evaluator(
     num_classes: int,
     label_names: Sequence[str],
     *,
-    source: str | None = None,
-    baseline: Mapping[str, float] | None = None,
     loggers: Sequence[Any] = (),
     confusion_images: bool = True,
 ) -> tuple[Any, FERMetrics]:
     """An Avalanche ``EvaluationPlugin`` with our metrics, and its :class:`FERMetrics`.
 
-    Metrics: :class:`FERMetrics`, :class:`TrainLossMetric`, and :class:`MemoryIntegrity` when both
-    ``source`` and ``baseline`` are given. Confusion images are rendered only when
+    Metrics: :class:`FERMetrics` and :class:`TrainLossMetric`. Confusion images are rendered only when
     ``confusion_images`` and some logger can show images (not a text/interactive logger).
     Pass the plugin as ``evaluator=`` to a strategy; after
     ``strategy.eval(test_stream)`` read ``fer_metrics.last_eval[dataset]`` (an :class:`EvalResult`)
     or ``fer_metrics.accuracies()`` — not the stale dict ``eval()`` returns.
 
     Example:
-        >>> evaluator, fm = make_evaluator(2, ["a", "b"], source="src", baseline={"src": 0.8})
+        >>> evaluator, fm = make_evaluator(2, ["a", "b"])
         >>> [str(m) for m in evaluator.metrics]
-        ['FERMetrics', 'TrainLossMetric', 'MemoryIntegrity']
+        ['FERMetrics', 'TrainLossMetric']
     """
     loggers = list(loggers)
     with quiet_third_party():
@@ -661,44 +597,6 @@ def make_evaluator(
     can_show_images = any(not isinstance(lg, TextLogger) for lg in loggers)
     fer = FERMetrics(num_classes, label_names, confusion_images=confusion_images and can_show_images)
     metrics: list[Any] = [fer, TrainLossMetric()]
-    if (source is None) != (baseline is None):
-        raise ConfigError("make_evaluator: give both source and baseline (for memory integrity) or neither")
-    if source is not None and baseline is not None:
-        metrics.append(MemoryIntegrity(fer, source, baseline))
     with quiet_third_party():
         evaluator = EvaluationPlugin(*metrics, loggers=loggers, strict_checks=False)
     return evaluator, fer
-
-
-def make_loggers(tb_dir: str | Path | None, interactive: bool) -> list[Any]:
-    """Avalanche loggers: ``InteractiveLogger`` (progress bars) if ``interactive``, and a
-    ``TensorboardLogger`` writing to ``tb_dir`` if given.
-
-    Example:
-        >>> make_loggers(None, interactive=False)
-        []
-    """
-    loggers: list[Any] = []
-    with quiet_third_party():
-        if interactive:
-            from avalanche.logging import InteractiveLogger
-
-            loggers.append(InteractiveLogger())
-        if tb_dir is not None:
-            from avalanche.logging import TensorboardLogger
-
-            loggers.append(TensorboardLogger(Path(tb_dir)))
-    return loggers
-
-
-def close_loggers(loggers: Iterable[Any]) -> None:
-    """Flush and close the TensorBoard writers among ``loggers`` (they also close when collected).
-
-    Example:
-        >>> close_loggers([])
-    """
-    for logger in loggers:
-        writer = getattr(logger, "writer", None)
-        if writer is not None:
-            writer.flush()
-            writer.close()

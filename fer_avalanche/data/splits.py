@@ -450,17 +450,17 @@ def apply_split(
     - ``kfold``: :func:`subject_kfold` fold ``fold`` of ``k``.
 
     ``seed`` must be an int here and ``folds`` unset or resolved: a scenario's ``seed = "run"`` and
-    ``folds = "all"`` are resolved by :func:`fer_avalanche.data.specs.load_dataset_spec`.
+    ``folds = "all"`` are resolved by :func:`fer_avalanche.experiment.specs.load_dataset_spec`.
     """
     if not is_int(seed):
         raise ConfigError(
             f'split.seed must be an integer here, got {seed!r} (a scenario\'s seed = "run" is resolved '
-            "by fer_avalanche.data.specs.load_dataset_spec(run_seed=...))"
+            "by fer_avalanche.experiment.specs.load_dataset_spec(run_seed=...))"
         )
     if folds is not None:
         raise ConfigError(
             f"split.folds = {folds!r} must be resolved to one fold first "
-            "(fer_avalanche.data.specs.load_dataset_spec(fold=...) does it)"
+            "(fer_avalanche.experiment.specs.load_dataset_spec(fold=...) does it)"
         )
     if counts is not None and method != "fractions":
         raise ConfigError(f"split.counts applies to method 'fractions' (image-level), not {method!r}")

@@ -23,7 +23,7 @@ import torch
 from fer_avalanche.config import DatasetSpec, Scenario
 from fer_avalanche.data.cache import default_cache_dir
 from fer_avalanche.data.ferdata import FERData
-from fer_avalanche.data.specs import load_scenario_spec
+from fer_avalanche.experiment.specs import load_scenario_spec
 from fer_avalanche.experiment.keys import baseline_key, strategy_settings
 from fer_avalanche.models import FERModel, make_model
 from fer_avalanche.utils import resolve_device

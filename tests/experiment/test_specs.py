@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "formats"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "formats"))
 from fixtures import write_image  # noqa: E402
 
 from fer_avalanche.config import DatasetSpec, Scenario, SplitSpec  # noqa: E402
-from fer_avalanche.data.specs import load_dataset_spec, load_scenario_datasets  # noqa: E402
 from fer_avalanche.data.splits import cap_train  # noqa: E402
 from fer_avalanche.data.synthetic import make_domain  # noqa: E402
 from fer_avalanche.errors import ConfigError  # noqa: E402
+from fer_avalanche.experiment.specs import load_dataset_spec, load_scenario_datasets  # noqa: E402
 
 #: images per expression code in JAFFE (213 in all), as in the real release
 JAFFE_CLASSES = {"AN": 30, "DI": 29, "FE": 32, "HA": 31, "NE": 30, "SA": 31, "SU": 30}

@@ -9,7 +9,7 @@ so a CK+ sequence or a MUG take never spans two splits), caps the training split
 
 Example:
     >>> from fer_avalanche.config import Scenario
-    >>> from fer_avalanche.data.specs import load_scenario_datasets
+    >>> from fer_avalanche.experiment.specs import load_scenario_datasets
     >>> datasets = load_scenario_datasets(Scenario.demo(), cache_dir=None)
     >>> [d.name for d in datasets]
     ['wild', 'lab-a', 'lab-b']
