@@ -25,7 +25,6 @@ from fer_avalanche.experiment.progress import EpochReporter
 from fer_avalanche.experiment.records import ZERO_BUDGET, BaselineRecord
 from fer_avalanche.experiment.store import load_checkpoint, save_checkpoint
 from fer_avalanche.models.base import load_weights
-from fer_avalanche.strategies.plugins.validation import uses_validation
 from fer_avalanche.utils import quiet_third_party, seed_everything
 
 __all__ = ["train_or_load_baseline", "state_bytes", "load_state_bytes"]
@@ -44,22 +43,21 @@ def load_state_bytes(model: torch.nn.Module, data: bytes, origin: str) -> torch.
     return load_weights(model, state, origin)
 
 
-def _train(ctx: ExperimentContext, seed: int, model: torch.nn.Module, echo: Any) -> dict[str, Any]:
-    train = ctx.train_settings()
-    needs_val = uses_validation(train["select"], train["eval_every"])
+def _train(
+    ctx: ExperimentContext, seed: int, model: torch.nn.Module, echo: Callable[[str], None] | None
+) -> dict[str, Any]:
+    recipe = ctx.recipe()
+    needs_val = recipe.uses_validation
     source = ctx.source(seed)
     bm = ctx.benchmark([source], validation=needs_val)
     reporter = EpochReporter(f"baseline (seed {seed})", echo)
     evaluator, _ = evaluator_for(ctx.label_names)
     with quiet_third_party():
         strategy = ctx.strategy(
-            "naive",
+            recipe,
             model,
             seed,
-            train=train,
-            options={},
             source=None,
-            n_target=len(source.get_split("train")),
             evaluator=evaluator,
             plugins=[reporter],
             val_sets={source.name: bm.valid_stream[0].dataset} if needs_val else None,
@@ -71,9 +69,9 @@ def _train(ctx: ExperimentContext, seed: int, model: torch.nn.Module, echo: Any)
     return {
         "model": {k: v.detach().cpu() for k, v in strategy.model.state_dict().items()},
         "train_time_s": time.perf_counter() - start,
-        "budget": dict(getattr(strategy, "fer_budget", None) or ZERO_BUDGET),
-        "curve": list(getattr(strategy, "fer_curve", None) or []),
-        "selected_epoch": getattr(strategy, "fer_selected_epoch", None),
+        "budget": dict(strategy.fer_budget),
+        "curve": list(strategy.fer_curve),
+        "selected_epoch": strategy.fer_selected_epoch,
         "history": reporter.history,
     }
 
@@ -134,20 +132,10 @@ def _evaluate(
 
     with quiet_third_party():
         strategy = ctx.strategy(
-            "baseline",
+            ctx.recipe().for_evaluation(),
             copy.deepcopy(model),
             seed,
-            train=ctx.train_settings()
-            | {
-                "budget": "epochs",
-                "select": "last",
-                "patience": None,
-                "patience_steps": None,
-                "eval_every": 0,
-            },
-            options={},
             source=None,
-            n_target=None,
             evaluator=evaluator,
             plugins=[],
             val_sets=None,

@@ -26,7 +26,9 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import torch
 
 from fer_avalanche.errors import CheckpointError
 from fer_avalanche.experiment import faults
@@ -36,10 +38,15 @@ from fer_avalanche.experiment.evaluation import evaluate, evaluator_for
 from fer_avalanche.experiment.keys import differing
 from fer_avalanche.experiment.plan import Cell
 from fer_avalanche.experiment.progress import EpochReporter
-from fer_avalanche.experiment.records import ZERO_BUDGET, BaselineRecord, CellRecord, StepRecord
+from fer_avalanche.experiment.records import BaselineRecord, CellRecord, StepRecord
 from fer_avalanche.experiment.store import load_checkpoint, save_checkpoint
-from fer_avalanche.strategies.plugins.validation import uses_validation
 from fer_avalanche.utils import quiet_third_party, seed_everything
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLScenario
+
+    from fer_avalanche.metrics import FERMetrics
+    from fer_avalanche.strategies.protocols import FERStrategy
 
 __all__ = ["run_cell", "CellInputs"]
 
@@ -52,11 +59,11 @@ class CellInputs:
     cell: Cell
     baseline: BaselineRecord
     key: dict[str, Any]
-    benchmark: Any
+    benchmark: CLScenario
     echo: Callable[[str], None] | None
     checkpoint: Path | None
     #: The network after the last step (set by the trainer; saved with ``save_model``).
-    final_model: Any = None
+    final_model: torch.nn.Module | None = None
 
     @property
     def seed(self) -> int:
@@ -64,15 +71,13 @@ class CellInputs:
         c = self.cell
         return stable_seed(c.strategy, *c.targets, c.seed, "" if c.fold is None else c.fold)
 
-    def model(self) -> Any:
+    def model(self) -> torch.nn.Module:
         model = self.ctx.new_model()
         return load_state_bytes(model, self.baseline.state, self.baseline.checkpoint)
 
-    def build(self, experience_index: int) -> tuple[Any, Any, EpochReporter]:
-        """A fresh strategy over a copy of the baseline, for the target of ``experience_index``."""
-        adapt, options = self.ctx.adapt_settings(self.cell.strategy)
+    def build(self) -> tuple[FERStrategy, FERMetrics, EpochReporter]:
+        """A fresh strategy over a copy of the baseline, trained as the cell's recipe says."""
         bm = self.benchmark
-        target = bm.train_stream[experience_index].dataset
         val_sets = None
         if getattr(bm, "valid_stream", None) is not None:
             val_sets = {exp.dataset_name: exp.dataset for exp in bm.valid_stream}
@@ -81,13 +86,10 @@ class CellInputs:
         seed_everything(self.seed)
         with quiet_third_party():
             strategy = self.ctx.strategy(
-                self.cell.strategy,
+                self.ctx.recipe(self.cell.strategy),
                 self.model(),
                 self.cell.seed,
-                train=adapt,
-                options=options,
                 source=bm.train_stream[0],
-                n_target=len(target),
                 evaluator=evaluator,
                 plugins=[reporter],
                 val_sets=val_sets,
@@ -95,21 +97,13 @@ class CellInputs:
         seed_everything(stable_seed(self.seed, "train"))  # whatever building the strategy drew
         return strategy, fer_metrics, reporter
 
-    def target_budget(self, strategy: Any, index: int) -> None:
-        """``budget = "steps"`` without ``steps``: this target's ``epochs * batches`` (sequences vary)."""
-        from fer_avalanche.experiment.context import strategy_kwargs
-        from fer_avalanche.strategies.plugins import BudgetPlugin
-
-        adapt, _ = self.ctx.adapt_settings(self.cell.strategy)
-        if adapt["budget"] != "steps" or adapt.get("steps") is not None:
-            return
-        n_target = len(self.benchmark.train_stream[index].dataset)
-        for plugin in strategy.plugins:
-            if isinstance(plugin, BudgetPlugin):
-                plugin.max_steps = strategy_kwargs(adapt, n_target)["max_steps"]
-
     def step(
-        self, strategy: Any, fer_metrics: Any, reporter: EpochReporter, index: int, seconds: float
+        self,
+        strategy: FERStrategy,
+        fer_metrics: FERMetrics,
+        reporter: EpochReporter,
+        index: int,
+        seconds: float,
     ) -> StepRecord:
         """Evaluate after training on target ``index`` (1-based position in the stream)."""
         with quiet_third_party():
@@ -118,16 +112,16 @@ class CellInputs:
         return StepRecord(
             target=self.benchmark.train_stream[index].dataset_name,
             evaluation=evaluation,
-            budget=dict(getattr(strategy, "fer_budget", None) or ZERO_BUDGET),
-            curve=list(getattr(strategy, "fer_curve", None) or []),
-            selected_epoch=getattr(strategy, "fer_selected_epoch", None),
+            budget=dict(strategy.fer_budget),
+            curve=list(strategy.fer_curve),
+            selected_epoch=strategy.fer_selected_epoch,
             history=list(reporter.history),
             train_time_s=seconds,
             selection=_selection(strategy),
             extra=extra,
         )
 
-    def extras(self, strategy: Any, index: int) -> dict[str, Any]:
+    def extras(self, strategy: FERStrategy, index: int) -> dict[str, Any]:
         """Row entries beyond the evaluation: the ``absent_classes`` setting, the classes target
         ``index``'s training split lacks (``target_absent``, names) and what the strategy's plugins add
         (``fer_row_extras``: wise-ft's ``alpha``/``alpha_curve``, lp-ft's step split)."""
@@ -136,20 +130,20 @@ class CellInputs:
         names = self.ctx.label_names
         present = set(present_classes(self.benchmark.train_stream[index].dataset))
         out: dict[str, Any] = {
-            "absent_classes": getattr(strategy, "fer_absent_classes", None),
+            "absent_classes": strategy.fer_absent_classes,
             "target_absent": [n for c, n in enumerate(names) if c not in present],
         }
-        row_extras = getattr(strategy, "fer_row_extras", None)
-        if callable(row_extras):
-            out.update(row_extras({exp.dataset_name: exp.dataset for exp in self.benchmark.test_stream}))
+        out.update(
+            strategy.fer_row_extras({exp.dataset_name: exp.dataset for exp in self.benchmark.test_stream})
+        )
         return out
 
 
-def _selection(strategy: Any) -> dict[str, Any]:
+def _selection(strategy: FERStrategy) -> dict[str, Any]:
     """The model selection of ``strategy``'s validation plugin (``{}`` without one that is active)."""
     from fer_avalanche.strategies.plugins import ValidationPlugin
 
-    for plugin in getattr(strategy, "plugins", ()):
+    for plugin in strategy.plugins:
         if isinstance(plugin, ValidationPlugin) and plugin.active:
             return plugin.selection()
     return {}
@@ -157,7 +151,7 @@ def _selection(strategy: Any) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------- trainers
 def _train_none(inputs: CellInputs) -> list[StepRecord]:
-    strategy, fer_metrics, reporter = inputs.build(1)
+    strategy, fer_metrics, reporter = inputs.build()
     inputs.final_model = strategy.model
     return [
         inputs.step(strategy, fer_metrics, reporter, i, 0.0) for i in range(1, len(inputs.cell.targets) + 1)
@@ -167,12 +161,11 @@ def _train_none(inputs: CellInputs) -> list[StepRecord]:
 def _train_target(inputs: CellInputs) -> list[StepRecord]:
     from fer_avalanche.strategies.state import load_strategy_state, strategy_state
 
-    strategy, fer_metrics, reporter = inputs.build(1)
+    strategy, fer_metrics, reporter = inputs.build()
     datasets = [exp.dataset for exp in inputs.benchmark.train_stream]
     steps = _resume(inputs, lambda saved: load_strategy_state(strategy, saved["strategy"], datasets))
     checkpoint = inputs.checkpoint
     for index in range(len(steps) + 1, len(inputs.cell.targets) + 1):
-        inputs.target_budget(strategy, index)
         start = time.perf_counter()
         with quiet_third_party():
             strategy.train(inputs.benchmark.train_stream[index], eval_streams=[])
@@ -203,7 +196,7 @@ def _train_joint(inputs: CellInputs) -> list[StepRecord]:
     steps = _resume(inputs, lambda saved: None)
     stream = inputs.benchmark.train_stream
     for index in range(len(steps) + 1, len(inputs.cell.targets) + 1):
-        strategy, fer_metrics, reporter = inputs.build(index)
+        strategy, fer_metrics, reporter = inputs.build()
         start = time.perf_counter()
         with quiet_third_party():
             strategy.train([stream[i] for i in range(index + 1)], eval_streams=[])
@@ -265,8 +258,7 @@ def run_cell(
 
     faults.reached("start-cell")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
     spec = get_strategy_spec(cell.strategy)
-    adapt, _ = ctx.adapt_settings(cell.strategy)
-    validation = uses_validation(adapt["select"], adapt["eval_every"]) or spec.needs_validation
+    validation = ctx.recipe(cell.strategy).uses_validation or spec.needs_validation
     datasets = ctx.datasets(cell.targets, cell.seed, cell.fold)
     inputs = CellInputs(
         ctx=ctx,

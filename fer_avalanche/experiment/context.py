@@ -13,58 +13,35 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from fer_avalanche.config import DatasetSpec, Scenario
 from fer_avalanche.data.cache import default_cache_dir
 from fer_avalanche.data.ferdata import FERData
+from fer_avalanche.experiment.keys import baseline_key
+from fer_avalanche.experiment.recipe import TrainingRecipe
 from fer_avalanche.experiment.specs import load_scenario_spec
-from fer_avalanche.experiment.keys import baseline_key, strategy_settings
 from fer_avalanche.models import FERModel, make_model
 from fer_avalanche.utils import resolve_device
 
-__all__ = ["ExperimentContext", "stable_seed", "strategy_kwargs"]
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.benchmarks.utils import AvalancheDataset
+    from avalanche.core import BasePlugin
+    from avalanche.training.plugins import EvaluationPlugin
+
+    from fer_avalanche.strategies.protocols import FERStrategy
+
+__all__ = ["ExperimentContext", "stable_seed"]
 
 
 def stable_seed(*parts: Any) -> int:
     """A 31-bit seed derived from ``parts`` (names, seeds, folds), the same in every process."""
     return zlib.crc32("|".join(map(str, parts)).encode()) & 0x7FFFFFFF
-
-
-def strategy_kwargs(train: dict[str, Any], n_target: int | None) -> dict[str, Any]:
-    """``make_strategy`` keyword arguments for a budget and selection (``train``: TrainSpec as a dict).
-
-    ``budget = "steps"`` without ``steps`` gives what ``epochs`` epochs over the target alone take:
-    ``epochs * ceil(n_target / batch_size)`` (``n_target``: the target's training size).
-    ``absent_classes`` unset (a settings dict from before the setting existed) is ``"train"``.
-    """
-    out: dict[str, Any] = {"epochs": max(1, int(train["epochs"]))}
-    if train["budget"] == "steps":
-        steps = train.get("steps")
-        if steps is None:
-            batches = -(-int(n_target or 0) // int(train["batch_size"]))
-            steps = int(train["epochs"]) * max(1, batches)
-        out["max_steps"] = int(steps)
-    elif train["budget"] == "target_passes":
-        passes = train.get("target_passes")
-        out["target_passes"] = float(train["epochs"] if passes is None else passes)
-    if train["select"] != "last":
-        out["select"] = train["select"]
-    if train.get("patience") is not None:
-        out["patience"] = int(train["patience"])
-    if train.get("patience_steps") is not None:
-        out["patience_steps"] = int(train["patience_steps"])
-    if train["select"] == "best_val":
-        out["monitor"] = train.get("monitor") or "target"
-    if train.get("eval_every"):
-        out["eval_every"] = int(train["eval_every"])
-    out["absent_classes"] = train.get("absent_classes") or "train"
-    return out
 
 
 def _data_settings(scenario: Scenario) -> dict[str, Any]:
@@ -90,6 +67,7 @@ class ExperimentContext:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self._data: dict[tuple[str, int, int | None], FERData] = {}
         self._variants: dict[Any, ExperimentContext] = {}
+        self._recipes: dict[str | None, TrainingRecipe] = {}
 
     # -------------------------------------------------------------- variants
     def variant(self, variant: Any) -> ExperimentContext:
@@ -191,53 +169,33 @@ class ExperimentContext:
         return self.cache_dir / "baselines" / f"{self.source_name}-{digest(self.baseline_key(seed))}.pt"
 
     # ------------------------------------------------------------ strategies
+    def recipe(self, strategy: str | None = None) -> TrainingRecipe:
+        """The training recipe of ``strategy`` (``None``: the baseline's), resolved and validated once."""
+        if strategy not in self._recipes:
+            self._recipes[strategy] = TrainingRecipe.from_scenario(self.scenario, strategy, self.device.type)
+        return self._recipes[strategy]
+
     def strategy(
         self,
-        name: str,
+        recipe: TrainingRecipe,
         model: torch.nn.Module,
         seed: int,
         *,
-        train: dict[str, Any],
-        options: dict[str, Any],
-        source: Any,
-        n_target: int | None,
-        evaluator: Any,
-        plugins: list[Any],
-        val_sets: dict[str, Any] | None,
-    ) -> Any:
-        """``make_strategy(name, model, ...)`` with the scenario's common settings and ``train``'s budget."""
+        source: CLExperience | None,
+        evaluator: EvaluationPlugin | None,
+        plugins: list[BasePlugin],
+        val_sets: dict[str, AvalancheDataset] | None,
+    ) -> FERStrategy:
+        """``make_strategy(recipe.strategy, model, ...)`` on this context's device, as ``recipe`` says."""
         from fer_avalanche.strategies.registry import make_strategy
 
-        s = self.scenario
-        extra = strategy_kwargs(train, n_target)
-        if val_sets:
-            extra["val_sets"] = val_sets
-        else:  # nothing to validate on (an evaluation-only strategy)
-            for key in ("select", "patience", "patience_steps", "monitor", "eval_every"):
-                extra.pop(key, None)
         return make_strategy(
-            name,
+            recipe.strategy,
             model,
             source=source,
-            lr=train["lr"],
-            optimizer=train["optimizer"],
-            weight_decay=train["weight_decay"],
-            batch_size=train["batch_size"],
-            eval_batch_size=s.eval_batch_size,
             device=self.device,
             evaluator=evaluator,
-            augment=train["augment"],
             seed=seed,
-            amp=s.amp if self.device.type == "cuda" else False,
-            compile=s.compile,
             plugins=plugins,
-            **extra,
-            **options,
+            **recipe.strategy_kwargs(val_sets),
         )
-
-    def adapt_settings(self, strategy: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``(adapt settings with the strategy's overrides, its own options)``."""
-        return strategy_settings(self.scenario, strategy)
-
-    def train_settings(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.scenario.train)

@@ -20,8 +20,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from fer_avalanche.config import STRATEGY_OVERRIDES, Scenario
+from fer_avalanche.config import Scenario
 from fer_avalanche.data.ferdata import FERData
+from fer_avalanche.experiment.recipe import NEWER_TRAIN_DEFAULTS as NEWER_TRAIN_DEFAULTS  # re-exported
+from fer_avalanche.experiment.recipe import TrainingRecipe
 
 __all__ = [
     "BASELINE_CODE_VERSION",
@@ -58,15 +60,6 @@ def differing(before: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
 
 
-#: Settings added to ``TrainSpec`` after baselines were first cached, with the default at which they
-#: change nothing: left out of a baseline key at that default, so cached baselines stay valid.
-NEWER_TRAIN_DEFAULTS: tuple[tuple[str, object], ...] = (
-    ("patience_steps", None),
-    ("monitor", "target"),
-    ("absent_classes", "train"),
-)
-
-
 def _version() -> str:
     import fer_avalanche
 
@@ -76,20 +69,14 @@ def _version() -> str:
 def baseline_key(scenario: Scenario, source_train: FERData, seed: int, device_type: str) -> dict[str, Any]:
     """Everything the baseline's weights depend on: the source's training data, the model and training
     settings, the seed, the device kind and the package's code version."""
-    train = dataclasses.asdict(scenario.train)
-    for name, default in NEWER_TRAIN_DEFAULTS:  # newer settings: at their defaults they change nothing,
-        if train.get(name) == default:  # so older checkpoints stay valid
-            train.pop(name, None)
     key = {
         "source": fingerprint(source_train),
         "model": dataclasses.asdict(scenario.model),
-        "train": train,
+        **TrainingRecipe.from_scenario(scenario, None, device_type).key(),  # train, amp, compile
         "image_size": scenario.image_size,
         "label_space": scenario.label_space,
         "seed": seed,
         "device": device_type,
-        "amp": scenario.amp and device_type == "cuda",
-        "compile": scenario.compile,
         "fer_avalanche": _version(),
         "code": BASELINE_CODE_VERSION,
     }
@@ -101,16 +88,8 @@ def baseline_key(scenario: Scenario, source_train: FERData, seed: int, device_ty
 def strategy_settings(scenario: Scenario, strategy: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(adapt settings, strategy options)`` of one strategy: ``adapt`` with the strategy's overrides
     applied (:data:`~fer_avalanche.config.STRATEGY_OVERRIDES`), and its remaining own options."""
-    options = dict(scenario.strategies.options.get(strategy, {}))
-    adapt = dataclasses.asdict(scenario.adapt)
-    for key in STRATEGY_OVERRIDES:
-        if key in options:
-            adapt[key] = options.pop(key)
-    base = options.get("base")  # wise-ft over a base: the base's own scenario options, unless given
-    if isinstance(base, str) and "base_options" not in options and base in scenario.strategies.options:
-        inherited = scenario.strategies.options[base]
-        options["base_options"] = {k: v for k, v in inherited.items() if k not in STRATEGY_OVERRIDES}
-    return adapt, options
+    recipe = TrainingRecipe.from_scenario(scenario, strategy)
+    return recipe.settings(), dict(recipe.options)
 
 
 def cell_key(
@@ -118,14 +97,11 @@ def cell_key(
 ) -> dict[str, Any]:
     """Everything a cell's results depend on: its strategy and settings, the baseline's key, the data of
     every dataset it trains on or evaluates, the evaluation settings and the code version."""
-    adapt, options = strategy_settings(scenario, cell.strategy)
     key = {
         "cell": cell.to_dict(),
-        "adapt": adapt,
-        "options": options,
+        **TrainingRecipe.from_scenario(scenario, cell.strategy).key(),  # adapt, options, eval_batch_size
         "baseline": digest(baseline),
         "data": {name: fingerprint(data) for name, data in datasets.items()},
-        "eval_batch_size": scenario.eval_batch_size,
         "fer_avalanche": _version(),
         "code": CELL_CODE_VERSION,
     }

@@ -292,6 +292,7 @@ def make_strategy(
     compile: bool = False,
     max_steps: int | None = None,
     target_passes: float | None = None,
+    epoch_steps: bool = False,
     val_sets: Mapping[str, AvalancheDataset] | None = None,
     eval_every: int = 0,
     select: str = "last",
@@ -333,6 +334,9 @@ def make_strategy(
         target_passes: train until the experience's own data was seen this often: ``P`` epochs over
             the training dataset (target alone, or a concatenation), or
             ``ceil(P * n_target / (target_fraction * batch_size))`` steps with ``mix="batch"``.
+        epoch_steps: a step cap per training experience of what ``epochs`` epochs over its own
+            training data alone take (``epochs * ceil(n_own / batch_size)``; the scenario's
+            ``budget = "steps"`` without ``steps``).
         val_sets: validation datasets by dataset name, **the source first** (e.g.
             ``{name: exp.dataset for name, exp in zip(bm.dataset_names, bm.valid_stream)}``).
         eval_every: evaluate ``val_sets`` every this many epochs, before training and at the end
@@ -370,7 +374,7 @@ def make_strategy(
     _check(_is_int(seed), f"seed must be an int, got {seed!r}")
     _check(isinstance(compile, bool), f"compile must be True or False, got {compile!r}")
     check_absent_mode(absent_classes)
-    budget = BudgetPlugin(epochs, max_steps=max_steps, target_passes=target_passes)
+    budget = BudgetPlugin(epochs, max_steps=max_steps, target_passes=target_passes, epoch_steps=epoch_steps)
     validation = ValidationPlugin(
         val_sets,
         eval_every=eval_every,

@@ -18,16 +18,12 @@ NO_NEUTRAL = (
 def built(*overrides, strategy="ft-fc"):
     """The strategy the runner builds for ``strategy`` under ``overrides`` (nothing trained)."""
     ctx = ExperimentContext(tiny(NO_NEUTRAL, *overrides), "cpu", cache_dir=None)
-    adapt, options = ctx.adapt_settings(strategy)
     bm = ctx.benchmark(ctx.datasets(["lab-a"], 0), validation=False)
     return ctx.strategy(
-        strategy,
+        ctx.recipe(strategy),
         ctx.new_model(),
         0,
-        train=adapt,
-        options=options,
         source=bm.train_stream[0],
-        n_target=len(bm.train_stream[1].dataset),
         evaluator=None,
         plugins=[],
         val_sets=None,

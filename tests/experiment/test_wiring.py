@@ -13,33 +13,40 @@ from _experiment_helpers import tiny
 
 from fer_avalanche.experiment.baseline import train_or_load_baseline
 from fer_avalanche.experiment.cell import run_cell
-from fer_avalanche.experiment.context import ExperimentContext, strategy_kwargs
+from fer_avalanche.experiment.context import ExperimentContext
 from fer_avalanche.experiment.keys import cell_key
 from fer_avalanche.experiment.plan import Cell
+from fer_avalanche.experiment.recipe import TrainingRecipe
 
-ADAPT = {"epochs": 2, "budget": "steps", "steps": None, "batch_size": 32, "select": "last"}
+
+def _recipe(*overrides, strategy="ft-fc"):
+    return TrainingRecipe.from_scenario(tiny(*overrides), strategy)
 
 
-@pytest.mark.parametrize(("n_target", "batches"), [(131, 5), (128, 4), (1, 1), (32, 1), (33, 2)])
-def test_a_derived_steps_budget_is_epochs_times_the_ceiling_of_target_batches(n_target, batches):
-    assert strategy_kwargs(ADAPT, n_target)["max_steps"] == 2 * batches
+STEPS = ("adapt.budget='steps'", "adapt.epochs=2", "adapt.batch_size=32")
+
+
+def test_a_steps_budget_without_steps_is_left_to_the_budget_plugin():
+    kwargs = _recipe(*STEPS).strategy_kwargs(val_sets=None)
+    assert kwargs["epoch_steps"] is True and "max_steps" not in kwargs and kwargs["epochs"] == 2
 
 
 def test_explicit_steps_and_target_passes_are_passed_as_given():
-    assert strategy_kwargs({**ADAPT, "steps": 7}, 131)["max_steps"] == 7
-    passes = strategy_kwargs({**ADAPT, "budget": "target_passes", "target_passes": 1.5}, 131)
-    assert passes["target_passes"] == 1.5 and "max_steps" not in passes
-    default = strategy_kwargs({**ADAPT, "budget": "target_passes", "target_passes": None}, 131)
+    assert _recipe(*STEPS, "adapt.steps=7").strategy_kwargs(None)["max_steps"] == 7
+    passes = _recipe("adapt.budget='target_passes'", "adapt.target_passes=1.5").strategy_kwargs(None)
+    assert passes["target_passes"] == 1.5 and "max_steps" not in passes and "epoch_steps" not in passes
+    default = _recipe("adapt.budget='target_passes'", "adapt.epochs=2").strategy_kwargs(None)
     assert default["target_passes"] == 2  # adapt.epochs passes
-    assert "select" not in strategy_kwargs(ADAPT, 131)
-    assert strategy_kwargs({**ADAPT, "select": "best_val", "patience": 3}, 131) == {
-        "epochs": 2,
-        "max_steps": 10,
+    assert "select" not in _recipe(*STEPS).strategy_kwargs({"v": 1})
+    best = _recipe(*STEPS, "adapt.select='best_val'", "adapt.patience=3").strategy_kwargs({"v": 1})
+    assert {k: best[k] for k in ("select", "patience", "monitor", "absent_classes")} == {
         "select": "best_val",
         "patience": 3,
         "monitor": "target",
         "absent_classes": "train",
     }
+    # without validation sets the selection settings are left out (an evaluation-only strategy)
+    assert "select" not in _recipe(*STEPS, "adapt.select='best_val'").strategy_kwargs(None)
 
 
 def _run(scenario, strategy, cache):

@@ -21,6 +21,11 @@ Caps (at most one):
 - ``max_steps=S``: exactly ``S`` optimizer steps per training experience, whatever the loader; the
   plugin sets ``strategy.train_epochs = ceil(S / len(loader))`` once the loader is built and calls
   ``strategy.stop_training()`` after step ``S``;
+- ``epoch_steps=True`` (the scenario's ``budget = "steps"`` without ``steps``): a step cap derived per
+  experience when its training starts, what ``epochs`` epochs over the experience's own training data
+  alone take: ``epochs * ceil(n_own / strategy.train_mb_size)`` (a last partial batch counts, as
+  the loader keeps it), so every strategy gets the steps of plain fine-tuning, and each target of a
+  sequence its own;
 - ``target_passes=P``: train until the own data was seen ``P`` times, converted to steps per mixing
   mode: a loader over the experience alone or over a concatenation (fusion/replay ``mix="concat"``,
   joint, GDumb's memory) trains ``P`` epochs (``ceil(P * len(loader))`` steps: ``P`` passes over the
@@ -35,6 +40,8 @@ Example:
     >>> from fer_avalanche.strategies.plugins import BudgetPlugin
     >>> BudgetPlugin(epochs=5, max_steps=200)
     BudgetPlugin(epochs=5, max_steps=200, target_passes=None)
+    >>> BudgetPlugin(epochs=2, epoch_steps=True).steps_for(131, batch_size=32)  # 2 * ceil(131 / 32)
+    10
 """
 
 from __future__ import annotations
@@ -78,15 +85,23 @@ class BudgetPlugin(SupervisedPlugin):
         epochs: the strategy's epochs (the budget when there is no cap).
         max_steps: exactly this many optimizer steps per training experience.
         target_passes: train until the experience's own data was seen this often (> 0).
+        epoch_steps: a step cap per experience of ``epochs`` epochs over its own data alone
+            (:meth:`steps_for`).
 
     Raises:
-        ConfigError: both caps, or a bad value.
+        ConfigError: two caps, or a bad value.
 
     Put it after every plugin that replaces ``strategy.dataloader`` in ``before_training_exp``
     (``make_strategy`` puts it last).
     """
 
-    def __init__(self, epochs: int, max_steps: int | None = None, target_passes: float | None = None) -> None:
+    def __init__(
+        self,
+        epochs: int,
+        max_steps: int | None = None,
+        target_passes: float | None = None,
+        epoch_steps: bool = False,
+    ) -> None:
         super().__init__()
         if not _is_int(epochs) or epochs < 1:
             raise ConfigError(f"epochs must be an int >= 1, got {epochs!r}")
@@ -98,14 +113,16 @@ class BudgetPlugin(SupervisedPlugin):
             or target_passes <= 0
         ):
             raise ConfigError(f"target_passes must be a number > 0 or None, got {target_passes!r}")
-        if max_steps is not None and target_passes is not None:
-            raise ConfigError(
-                f"give one training budget, max_steps ({max_steps}) or target_passes ({target_passes}), "
-                "not both"
-            )
+        if not isinstance(epoch_steps, bool):
+            raise ConfigError(f"epoch_steps must be True or False, got {epoch_steps!r}")
+        caps = {"max_steps": max_steps, "target_passes": target_passes, "epoch_steps": epoch_steps or None}
+        given = [f"{k} ({v})" for k, v in caps.items() if v is not None]
+        if len(given) > 1:
+            raise ConfigError(f"give one training budget, {' or '.join(given)}, not both")
         self.epochs = epochs
         self.max_steps = max_steps
         self.target_passes = None if target_passes is None else float(target_passes)
+        self.epoch_steps = epoch_steps
         self.records: list[dict[str, Any]] = []
         self._limit: int | None = None
         self._n_own = 0
@@ -117,7 +134,7 @@ class BudgetPlugin(SupervisedPlugin):
         self._own = self._other = self._steps = self._epochs = 0
         loader = strategy.dataloader
         self._n_own = self._track(strategy, loader)
-        self._limit = self._step_limit(loader)
+        self._limit = self._step_limit(strategy, loader)
         if self._limit is None:
             strategy.train_epochs = self.epochs
         else:
@@ -160,9 +177,15 @@ class BudgetPlugin(SupervisedPlugin):
                 loader.track(loader.view.member_of(own_view))
         return len(own_dataset)
 
-    def _step_limit(self, loader: Any) -> int | None:
+    def steps_for(self, n_own: int, batch_size: int) -> int:
+        """The ``epoch_steps`` cap of an experience whose own training data has ``n_own`` samples."""
+        return self.epochs * max(1, -(-int(n_own) // int(batch_size)))
+
+    def _step_limit(self, strategy: Any, loader: Any) -> int | None:
         if self.max_steps is not None:
             return self.max_steps
+        if self.epoch_steps:
+            return self.steps_for(len(current_target(strategy).dataset), strategy.train_mb_size)
         if self.target_passes is None:
             return None
         if isinstance(loader, MixedBatchLoader):
@@ -193,7 +216,8 @@ class BudgetPlugin(SupervisedPlugin):
         self.records[:] = [dict(r) for r in state["records"]]
 
     def __repr__(self) -> str:
+        tail = ", epoch_steps=True" if self.epoch_steps else ""
         return (
             f"BudgetPlugin(epochs={self.epochs}, max_steps={self.max_steps}, "
-            f"target_passes={self.target_passes})"
+            f"target_passes={self.target_passes}{tail})"
         )
