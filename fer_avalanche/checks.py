@@ -9,12 +9,11 @@ Example:
 from __future__ import annotations
 
 import numbers
-from typing import Any
 
 __all__ = ["is_int"]
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: object) -> bool:
     """Whether ``value`` is an integer setting (a Python or NumPy int; ``True``/``False`` are not).
 
     Example:

@@ -719,7 +719,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """
     bundled = bundled_scenarios()
     if not Path(path).exists() and str(path) in bundled:
-        source: Any = bundled[str(path)]
+        source: object = bundled[str(path)]
         origin, stem = f"{path} (bundled scenario)", str(path)
     else:
         source = Path(path)
@@ -783,12 +783,12 @@ def _is_table_list(v: Any) -> bool:
 
 
 # ------------------------------------------------------------- validation
-def _range(value: Any, lo: float, hi: float, key: str) -> None:
+def _range(value: object, lo: float, hi: float, key: str) -> None:
     if not lo <= value <= hi:
         raise ConfigError(f"{key} must be in [{lo}, {hi}], got {value!r}")
 
 
-def _choice(value: Any, choices: tuple[str, ...], key: str) -> None:
+def _choice(value: object, choices: tuple[str, ...], key: str) -> None:
     if value not in choices:
         raise ConfigError(
             f"{key} must be one of {', '.join(choices)}, got {value!r}{did_you_mean(value, choices)}"
@@ -799,7 +799,7 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(value: Any, tp: Any, key: str) -> Any:
+def _coerce(value: object, tp: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
@@ -878,7 +878,7 @@ def _with_values(raw: dict[str, Any], pairs: list[tuple[str, Any]], where: str, 
     return Scenario.from_dict(raw, origin)
 
 
-def _assign(raw: dict[str, Any], path: list[str], value: Any, where: str) -> None:
+def _assign(raw: dict[str, Any], path: list[str], value: object, where: str) -> None:
     node: Any = raw
     for i, part in enumerate(path):
         last = i == len(path) - 1

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -51,6 +51,9 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.evaluation.metric_definitions import PluginMetric
     from avalanche.evaluation.metric_results import MetricValue
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = [
     "EvalResult",
@@ -183,12 +186,12 @@ def _add_pairs(confusion: torch.Tensor, y: torch.Tensor, pred: torch.Tensor) -> 
     return confusion.index_add_(0, idx, torch.ones_like(idx))
 
 
-def _x(strategy: Any) -> int:
+def _x(strategy: SupervisedTemplate) -> int:
     clock = getattr(strategy, "clock", None)
     return int(getattr(clock, "train_iterations", 0) or 0)
 
 
-def _dataset_name(strategy: Any) -> str:
+def _dataset_name(strategy: SupervisedTemplate) -> str:
     exp = getattr(strategy, "experience", None)
     name = getattr(exp, "dataset_name", None)
     if name:
@@ -268,14 +271,14 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         return {name: r.acc for name, r in src.items()}
 
     # -- callbacks
-    def before_eval(self, strategy: Any) -> None:
+    def before_eval(self, strategy: SupervisedTemplate) -> None:
         self.last_eval = {}
 
-    def before_eval_exp(self, strategy: Any) -> None:
+    def before_eval_exp(self, strategy: SupervisedTemplate) -> None:
         self._cm = None
         self._y, self._pred = [], []
 
-    def after_eval_iteration(self, strategy: Any) -> None:
+    def after_eval_iteration(self, strategy: SupervisedTemplate) -> None:
         # Hot path: device-only tensor ops, no .item()/.cpu()/float().
         logits = strategy.mb_output
         if self._cm is None:
@@ -299,7 +302,7 @@ class FERMetrics(PluginMetric[dict[str, EvalResult]]):
         n = (flat.size - c * c) // 2
         return flat[: c * c].reshape(c, c), flat[c * c : c * c + n], flat[c * c + n :]
 
-    def after_eval_exp(self, strategy: Any) -> list[MetricValue]:
+    def after_eval_exp(self, strategy: SupervisedTemplate) -> list[MetricValue]:
         cm, labels, predictions = self._to_host()
         self._cm = None
         self._y, self._pred = [], []
@@ -349,10 +352,10 @@ class TrainLossMetric(PluginMetric[float]):
     def reset(self) -> None:
         self._sum, self._count, self._last = None, 0, None
 
-    def before_training_epoch(self, strategy: Any) -> None:
+    def before_training_epoch(self, strategy: SupervisedTemplate) -> None:
         self._sum, self._count = None, 0
 
-    def after_training_iteration(self, strategy: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate) -> None:
         loss = strategy.loss
         if not isinstance(loss, torch.Tensor):
             loss = torch.as_tensor(loss, dtype=torch.float32)
@@ -361,7 +364,7 @@ class TrainLossMetric(PluginMetric[float]):
         self._sum = weighted if self._sum is None else self._sum + weighted
         self._count += n
 
-    def after_training_epoch(self, strategy: Any) -> MetricValue | None:
+    def after_training_epoch(self, strategy: SupervisedTemplate) -> MetricValue | None:
         if self._sum is None or self._count == 0:
             return None
         self._last = float(self._sum / self._count)  # the one sync per epoch

@@ -7,12 +7,16 @@ import os
 import random
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from fer_avalanche.errors import ConfigError
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = [
     "on_experience",
@@ -54,7 +58,7 @@ def quiet_third_party() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def on_experience(strategy: Any, experience: Any) -> Iterator[None]:
+def on_experience(strategy: SupervisedTemplate, experience: CLExperience) -> Iterator[None]:
     """Set ``strategy.experience`` for the duration of a block, as Avalanche's hooks expect (used to run a
     plugin's after-training update on the source before the first target); restored afterwards.
 

@@ -28,13 +28,13 @@ from fer_avalanche.data.registry import get_format, load_dataset
 __all__ = ["check_dataset", "format_report"]
 
 
-def _size(value: Any) -> list[int] | None:
+def _size(value: object) -> list[int] | None:
     if value is None:
         return None
     return [int(v) for v in value]
 
 
-def _detection(value: Any) -> dict[str, int] | None:
+def _detection(value: object) -> dict[str, int] | None:
     if not isinstance(value, dict):
         return None
     return {"detected": int(value.get("detected", 0)), "fallback": int(value.get("fallback", 0))}

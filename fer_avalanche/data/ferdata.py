@@ -282,7 +282,7 @@ class FERData:
         )
 
 
-def _as_tensor(value: Any, name: str) -> torch.Tensor:
+def _as_tensor(value: object, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value
     try:

@@ -18,12 +18,15 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.config import Scenario
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.experiment.recipe import NEWER_TRAIN_DEFAULTS as NEWER_TRAIN_DEFAULTS  # re-exported
 from fer_avalanche.experiment.recipe import TrainingRecipe
+
+if TYPE_CHECKING:
+    from fer_avalanche.experiment.plan import Cell
 
 __all__ = [
     "BASELINE_CODE_VERSION",
@@ -93,7 +96,7 @@ def strategy_settings(scenario: Scenario, strategy: str) -> tuple[dict[str, Any]
 
 
 def cell_key(
-    scenario: Scenario, cell: Any, baseline: Mapping[str, Any], datasets: Mapping[str, FERData]
+    scenario: Scenario, cell: Cell, baseline: Mapping[str, Any], datasets: Mapping[str, FERData]
 ) -> dict[str, Any]:
     """Everything a cell's results depend on: its strategy and settings, the baseline's key, the data of
     every dataset it trains on or evaluates, the evaluation settings and the code version."""

@@ -34,11 +34,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.registry import Registry
 from fer_avalanche.utils import quiet_third_party
+
+if TYPE_CHECKING:
+    from fer_avalanche.config import Scenario
 
 __all__ = ["RunLogger", "LOGGERS", "make_run_loggers", "cell_values", "baseline_values"]
 
@@ -211,11 +214,11 @@ class CSVRunLogger(AvalancheLogger):
                 self.logger.print_eval_metrics(name, exp, float(result.acc), "", drop)
 
 
-def _build_csv(run_dir: Path, scenario: Any) -> RunLogger:
+def _build_csv(run_dir: Path, scenario: Scenario) -> RunLogger:
     return CSVRunLogger(_csv_logger(run_dir))
 
 
-def _build_text(run_dir: Path, scenario: Any) -> RunLogger:
+def _build_text(run_dir: Path, scenario: Scenario) -> RunLogger:
     with quiet_third_party():
         from avalanche.logging import TextLogger
 
@@ -223,14 +226,14 @@ def _build_text(run_dir: Path, scenario: Any) -> RunLogger:
     return AvalancheLogger(TextLogger(open(run_dir / "log.txt", "w", encoding="utf-8")), _text_flush)  # noqa: SIM115
 
 
-def _build_interactive(run_dir: Path, scenario: Any) -> RunLogger:
+def _build_interactive(run_dir: Path, scenario: Scenario) -> RunLogger:
     with quiet_third_party():
         from avalanche.logging import InteractiveLogger
 
     return AvalancheLogger(InteractiveLogger(), _text_flush)
 
 
-def _build_wandb(run_dir: Path, scenario: Any) -> RunLogger:
+def _build_wandb(run_dir: Path, scenario: Scenario) -> RunLogger:
     try:
         import wandb  # noqa: F401
     except ImportError:
@@ -264,7 +267,7 @@ LOGGERS.add("interactive", _build_interactive)
 LOGGERS.add("wandb", _build_wandb, aliases=("weights-and-biases",))
 
 
-def make_run_loggers(names: Sequence[str], run_dir: Path, scenario: Any) -> list[RunLogger]:
+def make_run_loggers(names: Sequence[str], run_dir: Path, scenario: Scenario) -> list[RunLogger]:
     """The loggers ``names`` for a run in ``run_dir`` (unknown names: ConfigError)."""
     out: list[RunLogger] = []
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import torch
 
@@ -29,6 +29,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["EpochReporter", "RunProgress"]
 
@@ -60,15 +63,15 @@ class EpochReporter(SupervisedPlugin):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self.history = []
 
-    def before_training_epoch(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_epoch(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._loss = self._correct = None
         self._count = 0
         self._start = time.perf_counter()
 
-    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         y = strategy.mb_y
         n = int(y.shape[0])  # a shape, known on the host: no sync
         loss = strategy.loss.detach().float() * n
@@ -77,7 +80,7 @@ class EpochReporter(SupervisedPlugin):
         self._correct = correct if self._correct is None else self._correct + correct
         self._count += n
 
-    def after_training_epoch(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_epoch(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self._loss is None or self._count == 0:
             return
         loss = float(self._loss) / self._count  # the one sync per epoch

@@ -30,7 +30,7 @@ import shutil
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -38,6 +38,9 @@ from fer_avalanche.errors import CheckpointError, ConfigError
 from fer_avalanche.experiment import faults
 from fer_avalanche.experiment.keys import differing
 from fer_avalanche.io import atomic_path, atomic_write_text, write_json
+
+if TYPE_CHECKING:
+    from fer_avalanche.experiment.plan import Cell
 
 __all__ = ["RunStore", "save_checkpoint", "load_checkpoint"]
 
@@ -145,19 +148,19 @@ class RunStore:
         """Write ``RUN_DIR/name`` as JSON, atomically."""
         write_json(self.run_dir / name, obj)
 
-    def cell_path(self, cell: Any) -> Path:
+    def cell_path(self, cell: Cell) -> Path:
         return self.cells_dir / f"{cell.name}.json"
 
-    def checkpoint_path(self, cell: Any) -> Path:
+    def checkpoint_path(self, cell: Cell) -> Path:
         return self.checkpoints_dir / f"{cell.name}.pt"
 
-    def write_cell(self, cell: Any, record: dict[str, Any]) -> None:
+    def write_cell(self, cell: Cell, record: dict[str, Any]) -> None:
         """Save a finished cell (its record holds its ``key``) and drop its step checkpoint."""
         write_json(self.cell_path(cell), record)
         self.checkpoint_path(cell).unlink(missing_ok=True)
         faults.reached("after-cell")  # a testing hook (off unless FER_AVALANCHE_FAULT is set)
 
-    def read_cell(self, cell: Any, key: dict[str, Any]) -> dict[str, Any] | None:
+    def read_cell(self, cell: Cell, key: dict[str, Any]) -> dict[str, Any] | None:
         """A finished cell's record, or ``None`` when absent, damaged, or made with other settings."""
         path = self.cell_path(cell)
         if not path.exists():

@@ -34,12 +34,16 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from fer_avalanche.errors import CheckpointError, ConfigError
 from fer_avalanche.io import atomic_write_bytes, write_json
+
+if TYPE_CHECKING:
+    from fer_avalanche.config import Scenario
+    from fer_avalanche.experiment.plan import Cell
 
 __all__ = [
     "MODEL_FORMAT",
@@ -76,7 +80,7 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 def model_info(
-    scenario: Any,
+    scenario: Scenario,
     *,
     kind: str,
     name: str,
@@ -239,18 +243,18 @@ class ModelWriter:
         'ft-fc__lab-a__s0.pt'
     """
 
-    def __init__(self, scenario: Any, run_dir: str | Path, source_name: str | None = None) -> None:
+    def __init__(self, scenario: Scenario, run_dir: str | Path, source_name: str | None = None) -> None:
         self.scenario = scenario
         self.folder = Path(run_dir) / "models"
         self.source_name = source_name or scenario.source.name
 
-    def wants(self, cell: Any) -> bool:
+    def wants(self, cell: Cell) -> bool:
         """Whether ``cell`` trains a network of its own (``baseline`` cells do not)."""
         from fer_avalanche.strategies.registry import get_strategy_spec
 
         return get_strategy_spec(cell.strategy).trains != "none"
 
-    def path(self, cell: Any) -> Path:
+    def path(self, cell: Cell) -> Path:
         """``models/<cell name>.pt``."""
         return self.folder / f"{cell.name}.pt"
 
@@ -259,7 +263,7 @@ class ModelWriter:
         variant: see :meth:`write_baseline`)."""
         return self.folder / model_file_name("baseline", self.source_name, seed)
 
-    def reusable(self, cell: Any, key: Mapping[str, Any]) -> bool:
+    def reusable(self, cell: Cell, key: Mapping[str, Any]) -> bool:
         """Whether the file of ``cell`` exists and was written under ``key``."""
         path = self.path(cell)
         try:
@@ -279,7 +283,7 @@ class ModelWriter:
     def _dataset(self, name: str) -> Any:
         return next((d for d in self.scenario.datasets if d.name == name), self.scenario.source)
 
-    def write_baseline(self, record: Any, file_name: str | None = None, scenario: Any = None) -> Path:
+    def write_baseline(self, record: Any, file_name: str | None = None, scenario: Scenario = None) -> Path:
         """Save a seed's baseline (a BaselineRecord: its ``state`` bytes and ``key``) as ``file_name``
         (default :meth:`baseline_path`), described by ``scenario`` (a sweep's variant; default the run's)."""
         path = self.folder / file_name if file_name else self.baseline_path(record.seed)
@@ -295,7 +299,7 @@ class ModelWriter:
         save_model(path, record.state, info)
         return path
 
-    def write_cell(self, cell: Any, key: Mapping[str, Any], state: bytes, scenario: Any = None) -> Path:
+    def write_cell(self, cell: Cell, key: Mapping[str, Any], state: bytes, scenario: Scenario = None) -> Path:
         """Save a cell's final network (``state``: ``torch.save`` bytes), described by ``scenario`` (its
         variant's; default the run's)."""
         path = self.path(cell)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import nn
@@ -67,6 +67,9 @@ with quiet_third_party():
     from avalanche.training.supervised import DER, JointTraining, Naive
     from avalanche.training.templates import SupervisedTemplate
 
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+
 __all__ = [
     "StrategySpec",
     "StrategyContext",
@@ -99,18 +102,20 @@ class StrategyContext:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     criterion: nn.Module
-    source: Any
+    source: object
     seed: int
     template_kwargs: dict[str, Any]
     plugins: list[Any]
     augment: BatchAugmentPlugin | None
-    source_experience: Any = None
+    source_experience: CLExperience = None
     first: list[Any] = field(default_factory=list)
     last: list[Any] = field(default_factory=list)
     #: validation datasets by name, the source first (``make_strategy``'s ``val_sets``; may be empty)
     val_sets: dict[str, Any] = field(default_factory=dict)
 
-    def build(self, template: type = Naive, plugins: Sequence[Any] = (), **kwargs: Any) -> SupervisedTemplate:
+    def build(
+        self, template: type = Naive, plugins: Sequence[Any] = (), **kwargs: object
+    ) -> SupervisedTemplate:
         """Instantiate ``fast(template)``; plugins in order: validation, ``plugins``, the user's,
         augmentation, budget (the budget reads the loader the others may have replaced)."""
         all_plugins = [
@@ -244,16 +249,16 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_experience(source: Any) -> bool:
+def _is_experience(source: object) -> bool:
     return source is not None and hasattr(source, "dataset") and not isinstance(source, AvalancheDataset)
 
 
 def _check_common(
-    model: Any, optimizer: str, lr: Any, weight_decay: Any, momentum: Any, ints: dict[str, Any]
+    model: Any, optimizer: str, lr: object, weight_decay: object, momentum: object, ints: dict[str, Any]
 ) -> None:
     _check(optimizer in OPTIMIZERS, f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
     _check(isinstance(lr, int | float) and lr > 0, f"lr must be a number > 0, got {lr!r}")
@@ -275,7 +280,7 @@ def make_strategy(
     name: str,
     model: nn.Module,
     *,
-    source: Any = None,
+    source: object = None,
     lr: float = 1e-3,
     optimizer: str = "adam",
     weight_decay: float = 0.0,

@@ -42,7 +42,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -78,6 +78,9 @@ with quiet_third_party():
     from avalanche.training.supervised.der import ClassBalancedBufferWithLogits
     from avalanche.training.templates.base_sgd import PeriodicEval
     from avalanche.training.utils import ParamData
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = [
     "STATE_VERSION",
@@ -386,7 +389,7 @@ def load_rng_state(state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ optimizer
-def _optimizer_state(strategy: Any) -> dict[str, Any]:
+def _optimizer_state(strategy: SupervisedTemplate) -> dict[str, Any]:
     names = {id(p): n for n, p in strategy.model.named_parameters()}
     optimizer = strategy.optimizer
     groups = [[names[id(p)] for p in g["params"]] for g in optimizer.param_groups]
@@ -398,7 +401,7 @@ def _optimizer_state(strategy: Any) -> dict[str, Any]:
     }
 
 
-def _load_optimizer_state(strategy: Any, state: dict[str, Any]) -> None:
+def _load_optimizer_state(strategy: SupervisedTemplate, state: dict[str, Any]) -> None:
     params = dict(strategy.model.named_parameters())
     optimizer = strategy.optimizer
     missing = sorted({n for g in state["groups"] for n in g} - set(params))
@@ -413,14 +416,14 @@ def _load_optimizer_state(strategy: Any, state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ public API
-def _parts(strategy: Any) -> list[tuple[str, Any]]:
+def _parts(strategy: SupervisedTemplate) -> list[tuple[str, Any]]:
     """The strategy and its plugins, each with a stable key (class name and position)."""
     return [("strategy", strategy)] + [
         (f"plugin{i}:{type(p).__name__}", p) for i, p in enumerate(strategy.plugins)
     ]
 
 
-def strategy_state(strategy: Any, datasets: Sequence[Any]) -> dict[str, Any]:
+def strategy_state(strategy: SupervisedTemplate, datasets: Sequence[Any]) -> dict[str, Any]:
     """Everything ``strategy`` carries to its next training experience, as a weights_only-safe dict.
 
     Args:
@@ -463,7 +466,7 @@ def _checkpointed(key: str, obj: Any) -> bool:
     return (key != "strategy" and has_state_protocol(obj)) or _spec_of(obj) is not None
 
 
-def load_strategy_state(strategy: Any, state: dict[str, Any], datasets: Sequence[Any]) -> None:
+def load_strategy_state(strategy: SupervisedTemplate, state: dict[str, Any], datasets: Sequence[Any]) -> None:
     """Restore :func:`strategy_state` into a freshly built strategy of the same name and settings.
 
     Build it as the original was built (``make_strategy(..., source=source_experience)``, which
@@ -506,7 +509,7 @@ def load_strategy_state(strategy: Any, state: dict[str, Any], datasets: Sequence
 
 
 # -------------------------------------------------------------------------------- registrations
-def _rebuild_agem_loader(plugin: AGEMPlugin, strategy: Any) -> None:
+def _rebuild_agem_loader(plugin: AGEMPlugin, strategy: SupervisedTemplate) -> None:
     """A-GEM's infinite loader over its buffers (what ``update_memory`` builds; lazily iterated)."""
     from avalanche.benchmarks.utils.data_loader import GroupBalancedInfiniteDataLoader
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import contextlib
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -57,6 +57,11 @@ with quiet_third_party():
 
 #: Avalanche plugins that ``view(-1)`` parameter gradients, which fails on channels_last tensors: with
 #: them the model stays NCHW (unless ``channels_last=True`` is asked for explicitly).
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from avalanche.benchmarks.utils import AvalancheDataset
+
 _NCHW_ONLY_PLUGINS = (AGEMPlugin, GSS_greedyPlugin)
 
 __all__ = [
@@ -181,7 +186,7 @@ class FastDataMixin:
         data_seed: int = 0,
         channels_last: bool | None = None,
         compile: bool = False,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         cuda = self.device.type == "cuda"  # type: ignore[attr-defined]
@@ -203,7 +208,7 @@ class FastDataMixin:
             compile_in_place(self.model)
 
     # ----------------------------------------------------------- train
-    def train(self, experiences: Any, eval_streams: Any = None, **kwargs: Any) -> Any:
+    def train(self, experiences: Any, eval_streams: Any = None, **kwargs: object) -> Any:
         check_warm_started(self)
         return super().train(experiences, eval_streams, **kwargs)  # type: ignore[misc]
 
@@ -235,7 +240,7 @@ class FastDataMixin:
         plugin = self._plugin(ValidationPlugin)
         return plugin.selected_epoch if plugin is not None else None
 
-    def fer_row_extras(self, test_sets: Any) -> dict[str, Any]:
+    def fer_row_extras(self, test_sets: Mapping[str, AvalancheDataset]) -> dict[str, Any]:
         """What the strategy's plugins add to a results row, merged (plugins that define
         ``row_extras(strategy, test_sets)``; ``test_sets``: test datasets by name, for reporting only,
         after every choice was made): e.g. ``wise-ft``'s ``alpha`` and ``alpha_curve``."""
@@ -247,7 +252,7 @@ class FastDataMixin:
         return out
 
     # ------------------------------------------------------------ data
-    def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs: Any) -> None:
+    def make_train_dataloader(self, shuffle: bool = True, drop_last: bool = False, **kwargs: object) -> None:
         view = gather_tensors(self.adapted_dataset) if self.fast_data else None  # type: ignore[attr-defined]
         if view is None:
             super().make_train_dataloader(shuffle=shuffle, drop_last=drop_last, **kwargs)  # type: ignore[misc]
@@ -262,7 +267,7 @@ class FastDataMixin:
             generator=self.data_generator,
         )
 
-    def make_eval_dataloader(self, **kwargs: Any) -> None:
+    def make_eval_dataloader(self, **kwargs: object) -> None:
         view = gather_tensors(self.adapted_dataset) if self.fast_data else None  # type: ignore[attr-defined]
         if view is None:
             super().make_eval_dataloader(**kwargs)  # type: ignore[misc]

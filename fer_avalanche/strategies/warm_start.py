@@ -49,7 +49,7 @@ import contextlib
 import random
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -75,6 +75,10 @@ with quiet_third_party():
     from avalanche.training.supervised import DER
     from avalanche.training.utils import copy_params_dict
 
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
+
 __all__ = [
     "warm_start",
     "needs_warm_start",
@@ -90,14 +94,14 @@ class NotWarmStartedWarning(UserWarning):
 
 
 def source_batches(
-    strategy: Any, dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0
+    strategy: SupervisedTemplate, dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0
 ) -> Iterable[list[torch.Tensor]]:
     """``[x, y, t]`` batches of ``dataset`` on the strategy's device (fast path when possible)."""
     return device_batches(dataset, batch_size, strategy.device, shuffle=shuffle, seed=seed)
 
 
 # ----------------------------------------------------------------------- Avalanche's classes
-def _warm_ewc(plugin: EWCPlugin, strategy: Any, experience: Any) -> None:
+def _warm_ewc(plugin: EWCPlugin, strategy: SupervisedTemplate, experience: CLExperience) -> None:
     criterion = strategy._criterion
     importances = gradient_importance(
         strategy.model,
@@ -110,18 +114,18 @@ def _warm_ewc(plugin: EWCPlugin, strategy: Any, experience: Any) -> None:
     plugin.saved_params[t] = copy_params_dict(strategy.model)
 
 
-def _warm_mas(plugin: MASPlugin, strategy: Any, experience: Any) -> None:
+def _warm_mas(plugin: MASPlugin, strategy: SupervisedTemplate, experience: CLExperience) -> None:
     plugin.importance = mas_importance(
         strategy.model, experience.dataset, strategy.train_mb_size, strategy.device
     )
     plugin.params = dict(copy_params_dict(strategy.model))
 
 
-def _warm_agem(plugin: AGEMPlugin, strategy: Any, experience: Any) -> None:
+def _warm_agem(plugin: AGEMPlugin, strategy: SupervisedTemplate, experience: CLExperience) -> None:
     plugin.update_memory(experience.dataset)
 
 
-def _warm_der(der: DER, strategy: Any, experience: Any) -> None:
+def _warm_der(der: DER, strategy: SupervisedTemplate, experience: CLExperience) -> None:
     with on_experience(strategy, experience), torch.no_grad():
         der.storage_policy.update(strategy)
 
@@ -151,11 +155,11 @@ def _hook(obj: Any) -> tuple[str, Callable[[Any, Any], None]] | None:
     return None
 
 
-def _targets(strategy: Any) -> list[Any]:
+def _targets(strategy: SupervisedTemplate) -> list[Any]:
     return [strategy, *strategy.plugins]
 
 
-def needs_warm_start(strategy: Any) -> list[str]:
+def needs_warm_start(strategy: SupervisedTemplate) -> list[str]:
     """Names of the strategy's parts that need the source before the first target (``[]`` if none)."""
     return [hook[0] for obj in _targets(strategy) if (hook := _hook(obj)) is not None]
 
@@ -178,7 +182,9 @@ def _seeded_rngs(seed: int | None) -> Iterator[None]:
             np.random.set_state(npy)
 
 
-def warm_start(strategy: Any, source_experience: Any, *, si_epochs: int | None = None) -> list[str]:
+def warm_start(
+    strategy: SupervisedTemplate, source_experience: CLExperience, *, si_epochs: int | None = None
+) -> list[str]:
     """Fill the strategy's regularisation/memory state from the source, as if it had trained on it.
 
     ``make_strategy(..., source=source_experience)`` calls this for you; call it yourself only for a
@@ -235,7 +241,7 @@ def warm_start(strategy: Any, source_experience: Any, *, si_epochs: int | None =
     return done
 
 
-def check_warm_started(strategy: Any) -> None:
+def check_warm_started(strategy: SupervisedTemplate) -> None:
     """Warn once (:class:`NotWarmStartedWarning`) if ``strategy`` needs the source and never got it.
 
     Called by the fast template at the start of ``train``; silent after a warm start, after the first

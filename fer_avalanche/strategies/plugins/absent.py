@@ -31,7 +31,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -45,6 +45,12 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
     from avalanche.training.supervised import DER
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from avalanche.benchmarks.utils import AvalancheDataset
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = [
     "ABSENT_MODES",
@@ -60,7 +66,7 @@ __all__ = [
 ABSENT_MODES: tuple[str, ...] = ("mask", "train")
 
 
-def check_absent_mode(mode: Any, where: str = "absent_classes") -> str:
+def check_absent_mode(mode: object, where: str = "absent_classes") -> str:
     """``mode`` if it is one of :data:`ABSENT_MODES`, else :class:`ConfigError` naming ``where``."""
     if mode not in ABSENT_MODES:
         raise ConfigError(f"{where} must be one of {list(ABSENT_MODES)}, got {mode!r}")
@@ -121,7 +127,7 @@ class AbsentClassPlugin(SupervisedPlugin):
         self._in_step = False
 
     # ----------------------------------------------------------------------------- hooks
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._strategy, self._present_mask = None, None
         if self.mode != "mask":
             return
@@ -142,21 +148,23 @@ class AbsentClassPlugin(SupervisedPlugin):
             strategy._criterion = AbsentClassCriterion(strategy._criterion, self)
         self._strategy = strategy
 
-    def before_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._in_step = True  # only the training step's loss is masked (not an importance pass after it)
 
-    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._in_step = False
 
-    def after_forward(self, strategy: Any, **kwargs: Any) -> None:
+    def after_forward(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         # DER computes its cross-entropy on the output itself (not through the criterion).
         if isinstance(strategy, DER) and getattr(strategy, "replay_loader", None) is not None:
             strategy.mb_output = self.masked(strategy.mb_output)
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._strategy, self._in_step = None, False
 
-    def row_extras(self, strategy: Any, test_sets: Any) -> dict[str, Any]:
+    def row_extras(
+        self, strategy: SupervisedTemplate, test_sets: Mapping[str, AvalancheDataset]
+    ) -> dict[str, Any]:
         """``{"masked_classes": [class indices masked for target samples]}`` for a results row."""
         return {"masked_classes": list(self.absent)} if self.mode == "mask" else {}
 

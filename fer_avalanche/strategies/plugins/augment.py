@@ -9,7 +9,7 @@ training device, seeded, so a run is reproducible and its state can be checkpoin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["BatchAugmentPlugin", "augment_batch"]
 
@@ -129,7 +132,7 @@ class BatchAugmentPlugin(SupervisedPlugin):
                 self._pending_state = None
         return self.generator
 
-    def before_forward(self, strategy: Any, **kwargs: Any) -> None:
+    def before_forward(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if not strategy.is_training:
             return
         x = strategy.mbatch[0]

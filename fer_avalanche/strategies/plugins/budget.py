@@ -47,7 +47,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import DeviceBatchLoader, MixedBatchLoader, gather_tensors
@@ -57,13 +57,16 @@ with quiet_third_party():
     from avalanche.training.plugins import AGEMPlugin, SupervisedPlugin
     from avalanche.training.supervised import JointTraining
 
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
+
 __all__ = ["BudgetPlugin", "current_target", "ZERO_BUDGET"]
 
 #: The budget of a strategy that never trained (``baseline``).
 ZERO_BUDGET: dict[str, Any] = {"steps": 0, "target_passes": 0.0, "source_samples": 0, "epochs": 0}
 
 
-def current_target(strategy: Any) -> Any:
+def current_target(strategy: SupervisedTemplate) -> Any:
     """The experience whose data is the strategy's *own* in this training experience.
 
     ``strategy.experience``, except for ``JointTraining`` (one experience over the union of
@@ -74,7 +77,7 @@ def current_target(strategy: Any) -> Any:
     return strategy.experience
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -129,7 +132,7 @@ class BudgetPlugin(SupervisedPlugin):
         self._own = self._other = self._steps = self._epochs = 0
 
     # ----------------------------------------------------------------------------- hooks
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         strategy._stop_training = False  # a stop at the very last step of the previous experience
         self._own = self._other = self._steps = self._epochs = 0
         loader = strategy.dataloader
@@ -140,11 +143,11 @@ class BudgetPlugin(SupervisedPlugin):
         else:
             strategy.train_epochs = max(1, math.ceil(self._limit / max(len(loader), 1)))
 
-    def before_training_epoch(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_epoch(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if not strategy._stop_training:
             self._epochs += 1
 
-    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._steps += 1
         composition = getattr(strategy.dataloader, "last_composition", None)
         batch = int(strategy.mbatch[0].shape[0])  # a shape: known on the host
@@ -155,7 +158,7 @@ class BudgetPlugin(SupervisedPlugin):
         if self._limit is not None and self._steps >= self._limit:
             strategy.stop_training()
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self.records.append(
             {
                 "steps": self._steps,
@@ -166,7 +169,7 @@ class BudgetPlugin(SupervisedPlugin):
         )
 
     # --------------------------------------------------------------------------- helpers
-    def _track(self, strategy: Any, loader: Any) -> int:
+    def _track(self, strategy: SupervisedTemplate, loader: Any) -> int:
         """Tell our loader which samples are the experience's own; returns the own dataset's size."""
         own_dataset = current_target(strategy).dataset
         if isinstance(loader, MixedBatchLoader):
@@ -181,7 +184,7 @@ class BudgetPlugin(SupervisedPlugin):
         """The ``epoch_steps`` cap of an experience whose own training data has ``n_own`` samples."""
         return self.epochs * max(1, -(-int(n_own) // int(batch_size)))
 
-    def _step_limit(self, strategy: Any, loader: Any) -> int | None:
+    def _step_limit(self, strategy: SupervisedTemplate, loader: Any) -> int | None:
         if self.max_steps is not None:
             return self.max_steps
         if self.epoch_steps:
@@ -193,7 +196,7 @@ class BudgetPlugin(SupervisedPlugin):
         return max(1, math.ceil(self.target_passes * len(loader) - 1e-9))
 
     @staticmethod
-    def _reference_samples(strategy: Any) -> int:
+    def _reference_samples(strategy: SupervisedTemplate) -> int:
         """Samples of A-GEM's reference batch this step (its memory, not the loader's batch)."""
         total = 0
         for plugin in strategy.plugins:

@@ -17,7 +17,7 @@ The freezing is permanent on the model object: build each strategy on its own co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -27,6 +27,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["FreezePlugin", "freeze_parts"]
 
@@ -90,13 +93,13 @@ class FreezePlugin(SupervisedPlugin):
         self._model: nn.Module | None = None
 
     # ------------------------------------------------------------------ hooks
-    def before_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+    def before_train_dataset_adaptation(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         """Freeze (once per model object) before Avalanche builds the optimizer."""
         if strategy.model is not self._model:
             self._frozen = freeze_parts(strategy.model, self.parts)
             self._model = strategy.model
 
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         """Drop frozen parameters (and their state) from the optimizer Avalanche just rebuilt."""
         optimizer: torch.optim.Optimizer = strategy.optimizer
         for group in optimizer.param_groups:
@@ -114,10 +117,10 @@ class FreezePlugin(SupervisedPlugin):
             }
         self._set_eval()
 
-    def before_training_epoch(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_epoch(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._set_eval()
 
-    def before_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         # Cheap guard: a periodic evaluation inside the epoch ends with ``model.train()``.
         if any(m.training for m in self._frozen):
             self._set_eval()

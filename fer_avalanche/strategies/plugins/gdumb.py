@@ -9,7 +9,7 @@ fills the memory from the source experience, as it would be after training on it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
@@ -17,6 +17,10 @@ from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import GDumbPlugin as _AvalancheGDumb
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["GDumbPlugin", "warm_start_gdumb"]
 
@@ -40,12 +44,12 @@ class GDumbPlugin(_AvalancheGDumb):
 
     warm_start_name = "gdumb"
 
-    def after_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+    def after_train_dataset_adaptation(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self.storage_policy.post_adapt(strategy, strategy.experience)
         strategy.adapted_dataset = self.storage_policy.buffer
 
     # -------------------------------------------------------------------- plugin contract
-    def warm_start(self, strategy: Any, source_experience: Any) -> None:
+    def warm_start(self, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
         """Fill the class-balanced memory with source samples."""
         warm_start_gdumb(self, strategy, source_experience)
 
@@ -58,7 +62,9 @@ class GDumbPlugin(_AvalancheGDumb):
         self.storage_policy, self.init_model = state["storage_policy"], state["init_model"]
 
 
-def warm_start_gdumb(plugin: _AvalancheGDumb, strategy: Any, source_experience: Any) -> None:
+def warm_start_gdumb(
+    plugin: _AvalancheGDumb, strategy: SupervisedTemplate, source_experience: CLExperience
+) -> None:
     """Any ``GDumbPlugin``: its memory as it would be after training on ``source_experience``."""
     with on_experience(strategy, source_experience):
         plugin.storage_policy.post_adapt(strategy, source_experience)

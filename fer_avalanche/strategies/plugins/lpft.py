@@ -21,11 +21,17 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.strategies.plugins.budget import BudgetPlugin
 from fer_avalanche.strategies.plugins.freeze import FreezePlugin, freeze_parts
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from avalanche.benchmarks.utils import AvalancheDataset
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["ProbeThenFinetunePlugin", "split_steps"]
 
@@ -65,7 +71,7 @@ class ProbeThenFinetunePlugin(FreezePlugin):
         self._probing = True
 
     # ------------------------------------------------------------------ hooks
-    def before_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+    def before_train_dataset_adaptation(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         """Freeze again at every experience (the previous one ended unfrozen)."""
         self._frozen = freeze_parts(strategy.model, self.parts)
         self._model = strategy.model
@@ -73,21 +79,23 @@ class ProbeThenFinetunePlugin(FreezePlugin):
         self._steps = self.probe_steps = self.finetune_steps = 0
         self.split = (0, 0)
 
-    def before_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self._steps == 0:
             self.split = split_steps(self._total_steps(strategy), self.probe_fraction)
         if self._probing and self._steps >= self.split[0]:
             self._unfreeze(strategy)
         super().before_training_iteration(strategy, **kwargs)
 
-    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._steps += 1
         if self._probing:
             self.probe_steps += 1
         else:
             self.finetune_steps += 1
 
-    def row_extras(self, strategy: Any, test_sets: Any) -> dict[str, Any]:
+    def row_extras(
+        self, strategy: SupervisedTemplate, test_sets: Mapping[str, AvalancheDataset]
+    ) -> dict[str, Any]:
         """``{"lp_ft": {"probe_fraction", "probe_steps", "finetune_steps"}}`` for a results row."""
         return {
             "lp_ft": {
@@ -99,13 +107,13 @@ class ProbeThenFinetunePlugin(FreezePlugin):
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
-    def _total_steps(strategy: Any) -> int:
+    def _total_steps(strategy: SupervisedTemplate) -> int:
         for plugin in strategy.plugins:
             if isinstance(plugin, BudgetPlugin) and plugin._limit is not None:
                 return int(plugin._limit)
         return int(strategy.train_epochs) * max(len(strategy.dataloader), 1)
 
-    def _unfreeze(self, strategy: Any) -> None:
+    def _unfreeze(self, strategy: SupervisedTemplate) -> None:
         optimizer = strategy.optimizer
         in_optimizer = {id(p) for g in optimizer.param_groups for p in g["params"]}
         added = []

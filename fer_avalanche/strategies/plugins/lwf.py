@@ -13,13 +13,17 @@ classes" to distil.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.utils import on_experience, quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import LwFPlugin
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["FrozenTeacherLwFPlugin", "freeze_teacher", "warm_start_lwf"]
 
@@ -33,7 +37,7 @@ def freeze_teacher(plugin: LwFPlugin) -> None:
             p.requires_grad_(False)
 
 
-def warm_start_lwf(plugin: LwFPlugin, strategy: Any, source_experience: Any) -> None:
+def warm_start_lwf(plugin: LwFPlugin, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
     """Any ``LwFPlugin``: the strategy's current model becomes the frozen teacher for the source."""
     with on_experience(strategy, source_experience):
         plugin.lwf.post_adapt(strategy, source_experience)
@@ -63,12 +67,12 @@ class FrozenTeacherLwFPlugin(LwFPlugin):
 
     warm_start_name = "lwf"
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         super().after_training_exp(strategy, **kwargs)
         freeze_teacher(self)
 
     # -------------------------------------------------------------------- plugin contract
-    def warm_start(self, strategy: Any, source_experience: Any) -> None:
+    def warm_start(self, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
         """The current (baseline) model becomes the frozen teacher; the source's classes are distilled."""
         warm_start_lwf(self, strategy, source_experience)
 

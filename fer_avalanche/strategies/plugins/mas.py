@@ -12,7 +12,7 @@ also owns its warm start (importances on the source, anchor = the baseline weigh
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -24,6 +24,10 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.training.plugins import MASPlugin as _AvalancheMAS
     from avalanche.training.utils import ParamData, copy_params_dict, zerolike_params_dict
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["MASPlugin", "mas_importance", "gradient_importance"]
 
@@ -91,7 +95,7 @@ class MASPlugin(_AvalancheMAS):
             raise ConfigError(f"mas alpha must be in [0, 1], got {alpha!r}")
         super().__init__(lambda_reg=float(lambda_reg), alpha=float(alpha))
 
-    def _get_importance(self, strategy: Any) -> dict[str, ParamData]:
+    def _get_importance(self, strategy: SupervisedTemplate) -> dict[str, ParamData]:
         if strategy.experience is None or strategy.experience.dataset is None:
             raise ValueError("MAS: the current experience's dataset is not available")
         return mas_importance(
@@ -99,7 +103,7 @@ class MASPlugin(_AvalancheMAS):
         )
 
     # -------------------------------------------------------------------- plugin contract
-    def warm_start(self, strategy: Any, source_experience: Any) -> None:
+    def warm_start(self, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
         """Importances on the source training data, anchor = the current (baseline) weights."""
         self.importance = mas_importance(
             strategy.model, source_experience.dataset, strategy.train_mb_size, strategy.device

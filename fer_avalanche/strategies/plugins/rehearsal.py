@@ -30,7 +30,7 @@ plus the earlier targets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -42,6 +42,9 @@ from fer_avalanche.utils import quiet_third_party
 with quiet_third_party():
     from avalanche.benchmarks.utils import AvalancheDataset
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["SourceRehearsalPlugin", "SELECTIONS", "MIXES", "stratified_counts"]
 
@@ -233,11 +236,11 @@ class SourceRehearsalPlugin(SupervisedPlugin):
         ]
 
     # ---------------------------------------------------------------- hooks
-    def after_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+    def after_train_dataset_adaptation(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self.mix == "concat":
             strategy.adapted_dataset = strategy.adapted_dataset.concat(self.buffer)
 
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self.mix != "batch":
             return
         target, buffer = strategy.adapted_dataset, self.buffer
@@ -255,7 +258,7 @@ class SourceRehearsalPlugin(SupervisedPlugin):
             generator=getattr(strategy, "data_generator", None),
         )
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self.grow_with_targets and strategy.experience is not None:
             self.datasets.append(strategy.experience.dataset)
             self._rebalance()
@@ -310,7 +313,7 @@ class SourceRehearsalPlugin(SupervisedPlugin):
         )
 
 
-def _check_mix(mix: Any, target_fraction: Any) -> None:
+def _check_mix(mix: object, target_fraction: object) -> None:
     if mix not in MIXES:
         raise ConfigError(f"rehearsal mix must be one of {list(MIXES)}, got {mix!r}")
     if mix == "batch":

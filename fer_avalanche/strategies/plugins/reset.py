@@ -8,7 +8,7 @@ run from scratch carries nothing over from the baseline.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -19,6 +19,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["ResetModelPlugin", "reset_model"]
 
@@ -69,7 +72,7 @@ class ResetModelPlugin(SupervisedPlugin):
         self.resets = 0
         self._pending_optimizer_reset = False
 
-    def before_train_dataset_adaptation(self, strategy: Any, **kwargs: Any) -> None:
+    def before_train_dataset_adaptation(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self.resets and not self.every_experience:
             return
         # A stream of its own: a model built right after ``torch.manual_seed(seed)`` must not be redrawn.
@@ -78,7 +81,7 @@ class ResetModelPlugin(SupervisedPlugin):
         self.resets += 1
         self._pending_optimizer_reset = True
 
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if self._pending_optimizer_reset:
             strategy.optimizer.state = defaultdict(dict)
             self._pending_optimizer_reset = False

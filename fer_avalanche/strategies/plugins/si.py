@@ -18,7 +18,7 @@ strategy's model is not changed.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -30,6 +30,10 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SynapticIntelligencePlugin
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLExperience
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["SIPlugin", "snapshot_weights", "warm_start_si"]
 
@@ -59,7 +63,9 @@ def accumulate_trajectory(syn_data: dict[str, Any]) -> None:
         )
 
 
-def warm_start_si(plugin: SynapticIntelligencePlugin, strategy: Any, dataset: Any, epochs: int = 1) -> None:
+def warm_start_si(
+    plugin: SynapticIntelligencePlugin, strategy: SupervisedTemplate, dataset: Any, epochs: int = 1
+) -> None:
     """SI importances of any SI plugin from a throw-away continuation on ``dataset`` (module docstring)."""
     model = strategy.model
     excluded = plugin.excluded_parameters
@@ -117,28 +123,28 @@ class SIPlugin(SynapticIntelligencePlugin):
         super().__init__(si_lambda=si_lambda, eps=float(eps))
         self.warm_start_epochs = warm_start_epochs
 
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         _SI.create_syn_data(strategy.model, self.ewc_data, self.syn_data, self.excluded_parameters)
         snapshot_weights(strategy.model, self.ewc_data[0], self.excluded_parameters)  # the anchor
         for trajectory in self.syn_data["trajectory"].values():
             trajectory.data.fill_(0.0)
 
-    def before_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         snapshot_weights(strategy.model, self.syn_data["old_theta"], self.excluded_parameters)
 
-    def after_training_iteration(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_iteration(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         snapshot_weights(strategy.model, self.syn_data["new_theta"], self.excluded_parameters)
         snapshot_grads(strategy.model, self.syn_data["grad"], self.excluded_parameters)
         accumulate_trajectory(self.syn_data)
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         # Avalanche's update reads the final weights itself (a view is harmless there) and copies them.
         _SI.update_ewc_data(
             strategy.model, self.ewc_data, self.syn_data, 0.001, self.excluded_parameters, 1, eps=self.eps
         )
 
     # -------------------------------------------------------------------- plugin contract
-    def warm_start(self, strategy: Any, source_experience: Any) -> None:
+    def warm_start(self, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
         """Importances from a continuation on the source; anchor = the baseline (module docstring)."""
         warm_start_si(self, strategy, source_experience.dataset, self.warm_start_epochs)
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -46,6 +46,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["ValidationPlugin", "SELECTS", "MONITORS", "evaluate_accuracy", "uses_validation"]
 
@@ -167,7 +170,7 @@ class ValidationPlugin(SupervisedPlugin):
         return uses_validation(self.select, self.eval_every)
 
     # ----------------------------------------------------------------------------- hooks
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self.curve, self.selected_epoch = [], None
         self._epoch, self._best, self._stale, self._best_step = 0, None, 0, 0
         if not self.active:
@@ -179,7 +182,7 @@ class ValidationPlugin(SupervisedPlugin):
         }
         self._evaluate(strategy, step=0)
 
-    def after_training_epoch(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_epoch(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if not self.active:
             return
         self._epoch += 1
@@ -191,7 +194,7 @@ class ValidationPlugin(SupervisedPlugin):
             if self.patience_steps is not None and step - self._best_step >= self.patience_steps:
                 strategy.stop_training()
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         if not self.active:
             return
         if self.curve and self.curve[-1]["epoch"] != self._epoch:  # the curve ends at the final model
@@ -203,7 +206,7 @@ class ValidationPlugin(SupervisedPlugin):
         self._loaders, self._best = {}, None
 
     # --------------------------------------------------------------------------- helpers
-    def _monitored_names(self, strategy: Any) -> list[str]:
+    def _monitored_names(self, strategy: SupervisedTemplate) -> list[str]:
         target = getattr(current_target(strategy), "dataset_name", None)
         if target not in self.val_sets:
             raise ConfigError(
@@ -216,7 +219,7 @@ class ValidationPlugin(SupervisedPlugin):
             names.append(source)
         return names
 
-    def _evaluate(self, strategy: Any, step: int) -> None:
+    def _evaluate(self, strategy: SupervisedTemplate, step: int) -> None:
         model = strategy.model
         modes = [m.training for m in model.modules()]
         model.eval()

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -46,6 +46,9 @@ from fer_avalanche.utils import quiet_third_party
 
 with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
+
+if TYPE_CHECKING:
+    from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["WeightEnsemblePlugin", "interpolate", "choose_alpha", "RULES", "DEFAULT_ALPHAS"]
 
@@ -157,11 +160,11 @@ class WeightEnsemblePlugin(SupervisedPlugin):
         self._theta1: dict[str, torch.Tensor] | None = None
 
     # ----------------------------------------------------------------------------- hooks
-    def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def before_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._theta0 = _snapshot(strategy.model)
         self._theta1, self.alpha, self.curve, self.evaluations = None, None, [], 0
 
-    def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
+    def after_training_exp(self, strategy: SupervisedTemplate, **kwargs: object) -> None:
         self._theta1 = _snapshot(strategy.model)
         source = next(iter(self.val_sets))
         target = getattr(current_target(strategy), "dataset_name", None)
@@ -179,13 +182,15 @@ class WeightEnsemblePlugin(SupervisedPlugin):
                 plugin.records[-1]["evaluations"] = self.evaluations
 
     # --------------------------------------------------------------------------- helpers
-    def load(self, strategy: Any, alpha: float) -> None:
+    def load(self, strategy: SupervisedTemplate, alpha: float) -> None:
         """Put ``theta(alpha)`` of the last experience into ``strategy.model``."""
         if self._theta0 is None or self._theta1 is None:
             raise ConfigError("wise-ft: no trained experience to interpolate yet")
         strategy.model.load_state_dict(interpolate(self._theta0, self._theta1, alpha))
 
-    def accuracies(self, strategy: Any, alpha: float, datasets: Mapping[str, Any]) -> dict[str, float]:
+    def accuracies(
+        self, strategy: SupervisedTemplate, alpha: float, datasets: Mapping[str, Any]
+    ) -> dict[str, float]:
         """Accuracy of ``theta(alpha)`` on each of ``datasets`` (the model is left at ``theta(alpha)``)."""
         self.load(strategy, alpha)
         model = strategy.model
@@ -203,7 +208,7 @@ class WeightEnsemblePlugin(SupervisedPlugin):
             for m, training in zip(model.modules(), modes, strict=True):
                 m.training = training
 
-    def row_extras(self, strategy: Any, test_sets: Mapping[str, Any]) -> dict[str, Any]:
+    def row_extras(self, strategy: SupervisedTemplate, test_sets: Mapping[str, Any]) -> dict[str, Any]:
         """``{"alpha", "alpha_curve", "wise_rule"}`` for a results row: the validation curve with each
         ``a``'s test accuracy added (computed after the choice; the model is left at the chosen ``a``)."""
         if self.alpha is None:
