@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -35,6 +35,9 @@ with quiet_third_party():
     from avalanche.benchmarks.scenarios.dataset_scenario import benchmark_from_datasets
     from avalanche.benchmarks.utils import DataAttribute
     from avalanche.benchmarks.utils.classification_dataset import TaskAwareSupervisedClassificationDataset
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLScenario, CLStream
 
 __all__ = [
     "FERTensorDataset",
@@ -111,12 +114,12 @@ def as_avalanche_dataset(data: FERData, split: str | None = None) -> TaskAwareSu
     return ds
 
 
-def _name_experiences(stream: Any, names: Sequence[str]) -> None:
+def _name_experiences(stream: CLStream, names: Sequence[str]) -> None:
     for exp, name in zip(stream, names, strict=True):
         exp.dataset_name = name
 
 
-def cross_dataset_benchmark(datasets: Sequence[FERData], with_validation: bool = False) -> Any:
+def cross_dataset_benchmark(datasets: Sequence[FERData], with_validation: bool = False) -> CLScenario:
     """A benchmark with one train and one test experience per dataset, in the given order.
 
     Args:
@@ -215,7 +218,7 @@ def class_incremental_benchmark(
     data: FERData,
     classes_per_exp: Sequence[Sequence[int | str]] | int,
     seed: int | None = None,
-) -> Any:
+) -> CLScenario:
     """Class-incremental ("NC") split of one dataset: each experience holds some expression classes.
 
     Args:

@@ -40,11 +40,13 @@ import numpy as np
 __all__ = ["forgotten_classes", "class_sections"]
 
 
-def _recalls(values: Any) -> np.ndarray:
+def _recalls(values: object) -> np.ndarray:
     return np.asarray([math.nan if v is None else float(v) for v in values or []], dtype=float)
 
 
-def _baseline_recall(results: Mapping[str, Any], seed: Any, fold: Any, source: str) -> np.ndarray | None:
+def _baseline_recall(
+    results: Mapping[str, Any], seed: object, fold: object, source: str
+) -> np.ndarray | None:
     for entry in results.get("baselines") or []:
         if entry.get("seed") == seed and entry.get("fold") in (fold, None):
             values = (entry.get("per_class_acc") or {}).get(source)

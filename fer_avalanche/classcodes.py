@@ -13,11 +13,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fer_avalanche.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["CLASS_ALPHABET", "encode_classes", "decode_classes"]
 
@@ -30,7 +33,7 @@ _DECODE_TABLE = np.full(256, -1, dtype=np.int64)
 _DECODE_TABLE[_ALPHABET_BYTES] = np.arange(len(CLASS_ALPHABET))
 
 
-def encode_classes(classes: np.ndarray | Sequence[int] | Any) -> str:
+def encode_classes(classes: np.ndarray | torch.Tensor | Sequence[int]) -> str:
     """Class indices as a string, one character per sample (``results.json``'s ``labels`` /
     ``predictions``).
 

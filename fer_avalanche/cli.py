@@ -27,10 +27,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fer_avalanche import __version__
 from fer_avalanche.errors import ConfigError, FERAvalancheError
+
+if TYPE_CHECKING:
+    from fer_avalanche.config import Scenario
 
 __all__ = ["main", "build_parser"]
 
@@ -184,7 +187,7 @@ def _add_loading_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _scenario(arg: str | None, overrides: list[str]) -> Any:
+def _scenario(arg: str | None, overrides: list[str]) -> Scenario:
     from fer_avalanche.config import load_scenario
 
     return load_scenario(arg or "demo", overrides)

@@ -456,7 +456,7 @@ class SweepSpec:
         """``(dotted key, values)`` pairs, nested tables flattened (``adapt = {lr = [..]}``: ``adapt.lr``)."""
         out: list[tuple[str, list[Any]]] = []
 
-        def walk(prefix: str, node: Any) -> None:
+        def walk(prefix: str, node: object) -> None:
             if isinstance(node, dict):
                 for k, v in node.items():
                     walk(f"{prefix}.{k}" if prefix else str(k), v)
@@ -746,7 +746,7 @@ def scenario_to_toml(scenario: Scenario) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def _toml_value(v: Any) -> str:
+def _toml_value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
@@ -778,7 +778,7 @@ def _toml_table(d: dict[str, Any], prefix: list[str], lines: list[str]) -> None:
                 _toml_table(item, [*prefix, k], lines)
 
 
-def _is_table_list(v: Any) -> bool:
+def _is_table_list(v: object) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
@@ -795,11 +795,11 @@ def _choice(value: object, choices: tuple[str, ...], key: str) -> None:
         )
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: object) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(value: object, tp: Any, key: str) -> Any:
+def _coerce(value: object, tp: object, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
@@ -849,7 +849,7 @@ def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
     return cls(**kwargs)
 
 
-def _drop_none(obj: Any) -> Any:
+def _drop_none(obj: object) -> Any:
     if isinstance(obj, dict):
         return {k: _drop_none(v) for k, v in obj.items() if v is not None}
     if isinstance(obj, list):

@@ -25,12 +25,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from fer_avalanche.errors import CheckpointError, ConfigError, DatasetError
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks import CLStream
+
+    from fer_avalanche.data.ferdata import FERData
+
 
 __all__ = ["evaluate_model", "format_evaluation", "resolve_model_path", "EVAL_SPLITS"]
 
@@ -141,7 +147,7 @@ def _load_data(
     return data, {"name": spec.name, "format": fmt, "root": str(root), "as_in_run": False, "framing": framing}
 
 
-def _test_stream(data: Any) -> Any:
+def _test_stream(data: FERData) -> CLStream:
     """A one-experience Avalanche test stream of ``data``'s test split (no train split needed)."""
     from fer_avalanche.benchmarks import as_avalanche_dataset
     from fer_avalanche.utils import quiet_third_party
@@ -192,7 +198,7 @@ def evaluate_model(
     out: str | Path | None = None,
     n_boot: int = 1000,
     seed: int = 0,
-    **settings: Any,
+    **settings: object,
 ) -> dict[str, Any]:
     """Evaluate the saved model ``model`` on dataset ``name`` at ``root`` (JSON-ready result).
 

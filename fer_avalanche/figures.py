@@ -18,16 +18,22 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fer_avalanche.io import atomic_path
 
+if TYPE_CHECKING:
+    import PIL.Image
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+
 __all__ = ["new_figure", "save_figure", "plot_confusion", "confusion_image"]
 
 
-def new_figure(width: float, height: float, dpi: int = 100, layout: str | None = "constrained") -> Any:
+def new_figure(width: float, height: float, dpi: int = 100, layout: str | None = "constrained") -> Figure:
     """A matplotlib ``Figure`` with an Agg canvas (no pyplot state).
 
     Example:
@@ -42,7 +48,7 @@ def new_figure(width: float, height: float, dpi: int = 100, layout: str | None =
     return fig
 
 
-def save_figure(fig: Any, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save a matplotlib figure as PNG, atomically.
 
     Example:
@@ -60,9 +66,9 @@ def plot_confusion(
     *,
     title: str = "",
     normalize: bool = True,
-    ax: Any = None,
+    ax: Axes | None = None,
     path: str | Path | None = None,
-) -> Any:
+) -> Figure | SubFigure:
     """Confusion-matrix heatmap (rows = true class, columns = predicted), counts annotated.
 
     Colours are row-normalised (recall) when ``normalize``. Draws into ``ax`` if given, else into a new
@@ -104,7 +110,7 @@ def plot_confusion(
 
 def confusion_image(
     confusion: np.ndarray | Sequence[Sequence[int]], label_names: Sequence[str], title: str = ""
-) -> Any:
+) -> PIL.Image.Image:
     """The :func:`plot_confusion` figure as an RGB ``PIL.Image`` (what Avalanche's TensorBoard logger logs).
 
     Example:

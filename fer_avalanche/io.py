@@ -61,7 +61,9 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write(path: str | Path, mode: str, write: Callable[[IO[Any]], None], **open_kwargs: Any) -> None:
+def _atomic_write(
+    path: str | Path, mode: str, write: Callable[[IO[Any]], None], **open_kwargs: object
+) -> None:
     with atomic_path(path) as tmp, open(tmp, mode, **open_kwargs) as fh:
         write(fh)
 
@@ -76,6 +78,6 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     _atomic_write(path, "w", lambda fh: fh.write(text), encoding="utf-8", newline="\n")
 
 
-def write_json(path: str | Path, obj: Any) -> None:
+def write_json(path: str | Path, obj: object) -> None:
     """Write ``obj`` as indented JSON to ``path`` atomically (non-JSON values go through ``str``)."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")

@@ -31,12 +31,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from fer_avalanche.benchmarks import FERTensorDataset, normalize
+
+if TYPE_CHECKING:
+    from avalanche.benchmarks.utils import AvalancheDataset
 
 __all__ = ["TensorView", "gather_tensors", "DeviceBatchLoader", "MixedBatchLoader", "device_batches"]
 
@@ -96,7 +99,7 @@ class TensorView:
         return out
 
 
-def gather_tensors(dataset: Any) -> TensorView | None:
+def gather_tensors(dataset: object) -> TensorView | None:
     """Resolve an Avalanche dataset over :class:`FERTensorDataset` leaves, or ``None`` if it is not one.
 
     Uses Avalanche 0.6's flat-data layout (leaf datasets plus a global index list; leaves may themselves
@@ -111,7 +114,7 @@ def gather_tensors(dataset: Any) -> TensorView | None:
     return TensorView(leaves, torch.from_numpy(leaf_of), torch.from_numpy(local), tasks)
 
 
-def _has_transforms(flat: Any) -> bool:
+def _has_transforms(flat: object) -> bool:
     for tg in (getattr(flat, "_transform_groups", None), getattr(flat, "_frozen_transform_groups", None)):
         if tg is not None and any(
             t is not None for t in getattr(tg, "transform_groups", {}).values() if not _is_empty_group(t)
@@ -120,7 +123,7 @@ def _has_transforms(flat: Any) -> bool:
     return False
 
 
-def _resolve(flat: Any) -> tuple[list[FERTensorDataset], np.ndarray, np.ndarray] | None:
+def _resolve(flat: object) -> tuple[list[FERTensorDataset], np.ndarray, np.ndarray] | None:
     """``(leaves, leaf_of, local)`` of every sample of a (possibly nested) flat data, or ``None``."""
     children = getattr(flat, "_datasets", None)
     if flat is None or not children or _has_transforms(flat):
@@ -155,14 +158,14 @@ def _resolve(flat: Any) -> tuple[list[FERTensorDataset], np.ndarray, np.ndarray]
     return leaves, leaf_of, local
 
 
-def _is_empty_group(group: Any) -> bool:
+def _is_empty_group(group: object) -> bool:
     transforms = getattr(group, "transforms", None)
     if transforms is not None:
         return all(t is None for t in transforms)
     return group is None
 
 
-def _as_view(dataset: Any, who: str) -> TensorView:
+def _as_view(dataset: AvalancheDataset | TensorView, who: str) -> TensorView:
     view = dataset if isinstance(dataset, TensorView) else gather_tensors(dataset)
     if view is None:
         raise TypeError(
@@ -232,7 +235,7 @@ class DeviceBatchLoader:
 
     def __init__(
         self,
-        dataset: Any,
+        dataset: AvalancheDataset | TensorView,
         batch_size: int,
         shuffle: bool = False,
         device: torch.device | None = None,
@@ -313,8 +316,8 @@ class MixedBatchLoader:
 
     def __init__(
         self,
-        target: Any,
-        source: Any,
+        target: AvalancheDataset | TensorView,
+        source: AvalancheDataset | TensorView,
         batch_size: int,
         target_fraction: float,
         device: torch.device | None = None,
@@ -382,7 +385,11 @@ class MixedBatchLoader:
 
 
 def device_batches(
-    dataset: Any, batch_size: int, device: torch.device, shuffle: bool = False, seed: int = 0
+    dataset: AvalancheDataset | TensorView,
+    batch_size: int,
+    device: torch.device,
+    shuffle: bool = False,
+    seed: int = 0,
 ) -> Iterable[list[torch.Tensor]]:
     """``[x, y, t]`` batches of any Avalanche dataset on ``device`` (the fast path when possible).
 
@@ -404,7 +411,7 @@ def device_batches(
 class _MovedLoader:
     """A torch ``DataLoader`` whose batches are moved to ``device`` (re-iterable, like ours)."""
 
-    def __init__(self, loader: Any, device: torch.device) -> None:
+    def __init__(self, loader: torch.utils.data.DataLoader, device: torch.device) -> None:
         self.loader, self.device = loader, device
 
     def __len__(self) -> int:

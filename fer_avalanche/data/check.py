@@ -40,7 +40,7 @@ def _detection(value: object) -> dict[str, int] | None:
     return {"detected": int(value.get("detected", 0)), "fallback": int(value.get("fallback", 0))}
 
 
-def check_dataset(name: str, root: str | Path, **settings: Any) -> dict[str, Any]:
+def check_dataset(name: str, root: str | Path, **settings: object) -> dict[str, Any]:
     """Load dataset ``name`` from ``root`` with ``settings`` and summarise it (JSON-ready).
 
     Keys: ``dataset``, ``format``, ``root``, ``label_space``, ``total`` (samples kept), ``per_class``

@@ -33,12 +33,18 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fer_avalanche.errors import ConfigError, DatasetError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import cv2
+
 
 __all__ = [
     "read_grey",
@@ -148,7 +154,7 @@ def frame_box(h: int, w: int) -> tuple[int, int, int, int]:
     return (w - side) // 2, (h - side) // 2, side, side
 
 
-def load_opencv() -> Any:
+def load_opencv() -> ModuleType:
     """Import OpenCV (call it in the main thread), or a ConfigError saying what to install."""
     try:
         import cv2
@@ -209,7 +215,7 @@ class FaceDetector:
         self._local = threading.local()
         self._local.cascade = first
 
-    def _classifier(self) -> Any:
+    def _classifier(self) -> cv2.CascadeClassifier:
         cascade = getattr(self._local, "cascade", None)
         if cascade is None:
             cascade = self._cv2.CascadeClassifier(self.path)

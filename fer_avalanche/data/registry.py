@@ -22,7 +22,6 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.errors import ConfigError
@@ -95,7 +94,7 @@ def get_format(name: str) -> FormatInfo:
     return FORMATS.get(name)
 
 
-def load_dataset(name: str, root: str | Path, **settings: Any) -> FERData:
+def load_dataset(name: str, root: str | Path, **settings: object) -> FERData:
     """Load the dataset at ``root`` with the loader registered as ``name``.
 
     Common settings (gathered into one :class:`~fer_avalanche.data.formats._common.LoadSettings`;

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -187,7 +187,7 @@ def show_dataset(
     out: str | Path | None = None,
     per_class: int = 8,
     seed: int = 0,
-    **settings: Any,
+    **settings: object,
 ) -> Path:
     """Load dataset ``name`` from ``root`` (with the loader ``settings``) and save its face grid as PNG.
 

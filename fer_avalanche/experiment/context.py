@@ -29,7 +29,9 @@ from fer_avalanche.models import FERModel, make_model
 from fer_avalanche.utils import resolve_device
 
 if TYPE_CHECKING:
-    from avalanche.benchmarks import CLExperience
+    from collections.abc import Iterable, Sequence
+
+    from avalanche.benchmarks import CLExperience, CLScenario
     from avalanche.benchmarks.utils import AvalancheDataset
     from avalanche.core import BasePlugin
     from avalanche.training.plugins import EvaluationPlugin
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["ExperimentContext", "stable_seed"]
 
 
-def stable_seed(*parts: Any) -> int:
+def stable_seed(*parts: object) -> int:
     """A 31-bit seed derived from ``parts`` (names, seeds, folds), the same in every process."""
     return zlib.crc32("|".join(map(str, parts)).encode()) & 0x7FFFFFFF
 
@@ -70,7 +72,7 @@ class ExperimentContext:
         self._recipes: dict[str | None, TrainingRecipe] = {}
 
     # -------------------------------------------------------------- variants
-    def variant(self, variant: Any) -> ExperimentContext:
+    def variant(self, variant: Iterable[Sequence[object]]) -> ExperimentContext:
         """The context of one variant of the scenario's sweep (``()``: this one), built once.
 
         A variant whose datasets are set as this scenario's shares this context's loaded data, so a
@@ -143,7 +145,7 @@ class ExperimentContext:
         """The source (first) and ``targets`` for ``seed`` and ``fold``."""
         return [self.source(seed), *(self.dataset(t, seed, fold) for t in targets)]
 
-    def benchmark(self, datasets: list[FERData], validation: bool) -> Any:
+    def benchmark(self, datasets: list[FERData], validation: bool) -> CLScenario:
         """Avalanche benchmark over ``datasets`` (train/test streams; ``valid_stream`` if asked)."""
         from fer_avalanche.benchmarks import cross_dataset_benchmark
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fer_avalanche.metrics import EvalResult, make_evaluator
+from fer_avalanche.metrics import EvalResult, FERMetrics, make_evaluator
 
 if TYPE_CHECKING:
+    from avalanche.benchmarks import CLStream
     from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["evaluate", "evaluator_for"]
@@ -17,7 +18,9 @@ def evaluator_for(label_names: list[str]) -> tuple[Any, Any]:
     return make_evaluator(len(label_names), label_names, loggers=[], confusion_images=False)
 
 
-def evaluate(strategy: SupervisedTemplate, fer_metrics: Any, test_stream: Any) -> dict[str, EvalResult]:
+def evaluate(
+    strategy: SupervisedTemplate, fer_metrics: FERMetrics, test_stream: CLStream
+) -> dict[str, EvalResult]:
     """``strategy.eval(test_stream)`` and the :class:`EvalResult` of every dataset of the stream."""
     fer_metrics.last_eval.clear()
     strategy.eval(test_stream)

@@ -46,7 +46,7 @@ class Executor:
     def run(self, calls: Sequence[Call]) -> Iterator[tuple[int, Any]]:
         raise NotImplementedError
 
-    def share(self, value: Any) -> Any:
+    def share(self, value: object) -> object:
         """A handle for a value several tasks receive (sent to the workers once)."""
         return value
 
@@ -56,7 +56,7 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -127,7 +127,7 @@ class DaskExecutor(Executor):
             self.client = Client(self.cluster)
             self.threads = threads or max(1, (os.cpu_count() or 1) // n)
 
-    def share(self, value: Any) -> Any:
+    def share(self, value: object) -> object:
         # a copy on every worker: scattered data held by one worker alone is lost with it (Dask cannot
         # recompute it), and every task needing it would fail instead of being retried
         return self.client.scatter(value, broadcast=True)

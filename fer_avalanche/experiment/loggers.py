@@ -41,7 +41,11 @@ from fer_avalanche.registry import Registry
 from fer_avalanche.utils import quiet_third_party
 
 if TYPE_CHECKING:
+    from avalanche.evaluation.metric_results import MetricValue
+    from avalanche.logging import BaseLogger, CSVLogger, TextLogger
+
     from fer_avalanche.config import Scenario
+    from fer_avalanche.experiment.records import BaselineRecord, CellRecord
 
 __all__ = ["RunLogger", "LOGGERS", "make_run_loggers", "cell_values", "baseline_values"]
 
@@ -55,11 +59,11 @@ class RunLogger:
 
     logs_reused = True
 
-    def baseline(self, record: Any, source: str) -> None:
+    def baseline(self, record: BaselineRecord, source: str) -> None:
         """A seed's baseline (a :class:`~fer_avalanche.experiment.records.BaselineRecord`)."""
 
     def cell(
-        self, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
+        self, record: CellRecord, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
     ) -> None:
         """A finished cell (its CellRecord, its results rows: one per step; ``source``: its name)."""
 
@@ -75,26 +79,26 @@ class TensorBoardLogger(RunLogger):
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
 
-    def baseline(self, record: Any, source: str) -> None:
+    def baseline(self, record: BaselineRecord, source: str) -> None:
         from fer_avalanche.experiment.tensorboard import write_baseline_events
 
         write_baseline_events(self.run_dir, record)
 
     def cell(
-        self, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
+        self, record: CellRecord, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
     ) -> None:
         from fer_avalanche.experiment.tensorboard import write_cell_events
 
         write_cell_events(self.run_dir, record, rows, label_names)
 
 
-def _metric(name: str, value: float, x: int) -> Any:
+def _metric(name: str, value: float, x: int) -> MetricValue:
     from avalanche.evaluation.metric_results import MetricValue
 
     return MetricValue("fer-avalanche", name, float(value), x)
 
 
-def baseline_values(record: Any, source: str) -> list[Any]:
+def baseline_values(record: BaselineRecord, source: str) -> list[Any]:
     """A baseline's accuracies as Avalanche MetricValues (x = 0, or the fold)."""
     from fer_avalanche.models.saved import model_file_name
 
@@ -106,7 +110,7 @@ def baseline_values(record: Any, source: str) -> list[Any]:
     return out
 
 
-def cell_values(record: Any, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+def cell_values(record: CellRecord, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
     """A cell's scalars as Avalanche MetricValues, one list per step (x = the step, from 1)."""
     cell = record.cell.name
     steps = []
@@ -130,7 +134,7 @@ class AvalancheLogger(RunLogger):
     """
 
     def __init__(
-        self, logger: Any, flush: Callable[[Any, str], None] | None = None, monotonic: bool = False
+        self, logger: BaseLogger, flush: Callable[[Any, str], None] | None = None, monotonic: bool = False
     ) -> None:
         self.logger = logger
         self._flush = flush
@@ -145,11 +149,11 @@ class AvalancheLogger(RunLogger):
         if self._flush:
             self._flush(self.logger, title)
 
-    def baseline(self, record: Any, source: str) -> None:
+    def baseline(self, record: BaselineRecord, source: str) -> None:
         self._log(baseline_values(record, source), f"baseline (seed {record.seed})")
 
     def cell(
-        self, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
+        self, record: CellRecord, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
     ) -> None:
         for step, values in zip(record.steps, cell_values(record, rows), strict=True):
             self._log(values, f"{record.cell.label}: after {step.target}")
@@ -164,14 +168,14 @@ class AvalancheLogger(RunLogger):
             finish()
 
 
-def _text_flush(logger: Any, title: str) -> None:
+def _text_flush(logger: TextLogger, title: str) -> None:
     print(f"> {title}", file=logger.file)
     logger.print_current_metrics()
     logger.metric_vals = {}
     logger.file.flush()
 
 
-def _csv_logger(run_dir: Path) -> Any:
+def _csv_logger(run_dir: Path) -> CSVLogger:
     with quiet_third_party():
         from avalanche.logging import CSVLogger
 
@@ -183,7 +187,7 @@ def _csv_logger(run_dir: Path) -> Any:
             self.metrics_file = open(os.path.join(log_folder, "metrics.csv"), "w")  # noqa: SIM115
             print("name,x,value", file=self.metrics_file, flush=True)
 
-        def log_single_metric(self, name: str, value: Any, x_plot: int) -> None:
+        def log_single_metric(self, name: str, value: object, x_plot: int) -> None:
             text = repr(float(value)) if isinstance(value, (int, float)) else self._val_to_str(value)
             print(name, x_plot, text, sep=",", file=self.metrics_file, flush=True)
 
@@ -194,7 +198,7 @@ class CSVRunLogger(AvalancheLogger):
     """Avalanche's CSVLogger: its training and eval files from the records, and every scalar."""
 
     def cell(
-        self, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
+        self, record: CellRecord, rows: Sequence[dict[str, Any]], label_names: Sequence[str], source: str
     ) -> None:
         super().cell(record, rows, label_names, source)
         for step, row in zip(record.steps, rows, strict=True):

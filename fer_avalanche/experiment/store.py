@@ -144,7 +144,7 @@ class RunStore:
             shutil.rmtree(stale, ignore_errors=True)
 
     # -------------------------------------------------------------------- files
-    def write_json(self, name: str, obj: Any) -> None:
+    def write_json(self, name: str, obj: object) -> None:
         """Write ``RUN_DIR/name`` as JSON, atomically."""
         write_json(self.run_dir / name, obj)
 

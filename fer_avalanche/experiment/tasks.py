@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -37,7 +37,10 @@ class TaskError:
     message: str
 
 
-def raise_if_error(result: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def raise_if_error(result: _T | TaskError) -> _T:
     """Raise a :class:`TaskError` again as the package's exception; pass anything else through."""
     if isinstance(result, TaskError):
         cls = getattr(errors, result.kind, errors.FERAvalancheError)
@@ -55,7 +58,9 @@ def context_for(scenario_toml: str, device: str, cache_dir: str) -> ExperimentCo
     return _CONTEXTS[key]
 
 
-def _guarded(fn: Callable[[], Any], threads: int | None, ctx: ExperimentContext | None = None) -> Any:
+def _guarded(
+    fn: Callable[[], _T], threads: int | None, ctx: ExperimentContext | None = None
+) -> _T | TaskError:
     from fer_avalanche.utils import determinism
 
     previous = torch.get_num_threads()

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from fer_avalanche.config import Variant
+    from fer_avalanche.experiment.records import BaselineRecord, CellRecord
 
 __all__ = ["write_cell_events", "write_baseline_events", "write_summary_images", "cell_log_dir"]
 
 
 def cell_log_dir(
-    run_dir: Path, strategy: str, target: str, seed: int, fold: int | None, variant: Any = ()
+    run_dir: Path, strategy: str, target: str, seed: int, fold: int | None, variant: Variant = ()
 ) -> Path:
     parts = [strategy, target, f"seed{seed}"] + ([] if fold is None else [f"fold{fold}"])
     if variant:  # a sweep's variant: one folder each
@@ -30,14 +36,14 @@ def cell_log_dir(
     return run_dir.joinpath("tb", *parts)
 
 
-def _writer(path: Path) -> Any:
+def _writer(path: Path) -> SummaryWriter:
     from torch.utils.tensorboard import SummaryWriter
 
     return SummaryWriter(str(path))
 
 
 def _history(
-    writer: Any, history: Sequence[dict[str, Any]], curve: Sequence[dict[str, Any]], offset: int
+    writer: SummaryWriter, history: Sequence[dict[str, Any]], curve: Sequence[dict[str, Any]], offset: int
 ) -> int:
     for entry in history:
         writer.add_scalar("FER/train_loss", entry["loss"], offset + entry["epoch"])
@@ -49,7 +55,7 @@ def _history(
 
 
 def write_cell_events(
-    run_dir: Path, record: Any, rows: Sequence[dict[str, Any]], label_names: Sequence[str]
+    run_dir: Path, record: CellRecord, rows: Sequence[dict[str, Any]], label_names: Sequence[str]
 ) -> None:
     """The events of one finished cell (``record``: its CellRecord; ``rows``: its results rows)."""
     from fer_avalanche.figures import confusion_image
@@ -77,7 +83,7 @@ def write_cell_events(
         writer.close()
 
 
-def write_baseline_events(run_dir: Path, record: Any) -> None:
+def write_baseline_events(run_dir: Path, record: BaselineRecord) -> None:
     """Training history, validation curve and evaluations of a seed's baseline."""
     writer = _writer(run_dir / "tb" / "baseline" / f"seed{record.seed}")
     try:

@@ -65,7 +65,7 @@ def architecture_options(arch: str) -> dict[str, Any]:
     }
 
 
-def make_model(arch: str = "fernet", num_classes: int = 7, **options: Any) -> FERModel:
+def make_model(arch: str = "fernet", num_classes: int = 7, **options: object) -> FERModel:
     """Build architecture ``arch`` with ``num_classes`` outputs and its options (``width``, ...).
 
     Raises:

@@ -29,7 +29,7 @@ class FERModel(nn.Module):
     classifier: nn.Module
     config: dict[str, Any]
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` for float images ``[B, 1, H, W]``."""
         return self.classifier(self.last_conv(self.features(x)))
 

@@ -42,8 +42,9 @@ from fer_avalanche.errors import CheckpointError, ConfigError
 from fer_avalanche.io import atomic_write_bytes, write_json
 
 if TYPE_CHECKING:
-    from fer_avalanche.config import Scenario
+    from fer_avalanche.config import DatasetSpec, Scenario
     from fer_avalanche.experiment.plan import Cell
+    from fer_avalanche.experiment.records import BaselineRecord
 
 __all__ = [
     "MODEL_FORMAT",
@@ -85,7 +86,7 @@ def model_info(
     kind: str,
     name: str,
     key: Mapping[str, Any],
-    dataset: Any,
+    dataset: DatasetSpec,
     run_seed: int,
     fold: int | None,
 ) -> dict[str, Any]:
@@ -121,7 +122,7 @@ def model_info(
     }
 
 
-def _spec_dict(spec: Any) -> dict[str, Any]:
+def _spec_dict(spec: object) -> dict[str, Any]:
     import dataclasses
 
     from fer_avalanche.config import _drop_none
@@ -280,10 +281,12 @@ class ModelWriter:
                 if path.name not in kept and path.suffix in (".pt", ".json"):
                     path.unlink(missing_ok=True)
 
-    def _dataset(self, name: str) -> Any:
+    def _dataset(self, name: str) -> DatasetSpec:
         return next((d for d in self.scenario.datasets if d.name == name), self.scenario.source)
 
-    def write_baseline(self, record: Any, file_name: str | None = None, scenario: Scenario = None) -> Path:
+    def write_baseline(
+        self, record: BaselineRecord, file_name: str | None = None, scenario: Scenario | None = None
+    ) -> Path:
         """Save a seed's baseline (a BaselineRecord: its ``state`` bytes and ``key``) as ``file_name``
         (default :meth:`baseline_path`), described by ``scenario`` (a sweep's variant; default the run's)."""
         path = self.folder / file_name if file_name else self.baseline_path(record.seed)
@@ -299,7 +302,9 @@ class ModelWriter:
         save_model(path, record.state, info)
         return path
 
-    def write_cell(self, cell: Cell, key: Mapping[str, Any], state: bytes, scenario: Scenario = None) -> Path:
+    def write_cell(
+        self, cell: Cell, key: Mapping[str, Any], state: bytes, scenario: Scenario | None = None
+    ) -> Path:
         """Save a cell's final network (``state``: ``torch.save`` bytes), described by ``scenario`` (its
         variant's; default the run's)."""
         path = self.path(cell)

@@ -258,7 +258,7 @@ def _is_experience(source: object) -> bool:
 
 
 def _check_common(
-    model: Any, optimizer: str, lr: object, weight_decay: object, momentum: object, ints: dict[str, Any]
+    model: object, optimizer: str, lr: object, weight_decay: object, momentum: object, ints: dict[str, Any]
 ) -> None:
     _check(optimizer in OPTIMIZERS, f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
     _check(isinstance(lr, int | float) and lr > 0, f"lr must be a number > 0, got {lr!r}")
@@ -305,7 +305,7 @@ def make_strategy(
     patience_steps: int | None = None,
     monitor: str = "target",
     absent_classes: str = DEFAULT_ABSENT_CLASSES,
-    **options: Any,
+    **options: object,
 ) -> SupervisedTemplate:
     """Build the named strategy over ``model`` (trained in place: pass a copy of the baseline).
 

@@ -136,7 +136,7 @@ def register_state_class(cls: type) -> None:
     _CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
 
-def has_state_protocol(obj: Any) -> bool:
+def has_state_protocol(obj: object) -> bool:
     """Whether ``obj`` declares its state itself (``state_dict()`` and ``load_state_dict(state)``)."""
     return (
         not isinstance(obj, nn.Module | type)
@@ -145,7 +145,7 @@ def has_state_protocol(obj: Any) -> bool:
     )
 
 
-def _spec_of(obj: Any) -> StateSpec | None:
+def _spec_of(obj: object) -> StateSpec | None:
     """The merged spec of every registered class in ``type(obj).__mro__`` (``None`` if there is none)."""
     specs = [_SPECS[klass] for klass in reversed(type(obj).__mro__) if klass in _SPECS]
     if not specs:
@@ -186,7 +186,7 @@ class _Codec:
             self._offsets = offsets
         return self._offsets
 
-    def _encode_dataset(self, ds: Any) -> dict[str, Any]:
+    def _encode_dataset(self, ds: AvalancheDataset) -> dict[str, Any]:
         extra = {
             name: (
                 torch.stack([torch.as_tensor(v) for v in attr]) if len(attr) else torch.empty(0),
@@ -215,7 +215,7 @@ class _Codec:
         index = torch.tensor(base, dtype=torch.long)[view.leaf_of] + view.local
         return {"__t": "dataset", "index": index, "extra": {k: list(v) for k, v in extra.items()}}
 
-    def _decode_dataset(self, node: dict[str, Any]) -> Any:
+    def _decode_dataset(self, node: dict[str, Any]) -> AvalancheDataset:
         index = node["index"]
         if len(index) == 0:
             return concat_datasets([])
@@ -257,7 +257,7 @@ class _Codec:
         return torch.device(saved) if saved == "cpu" else self.device
 
     # ------------------------------------------------------------------------- encode
-    def encode(self, value: Any, where: str) -> Any:
+    def encode(self, value: object, where: str) -> Any:
         if value is None or isinstance(value, bool | int | float | str):
             return value
         if isinstance(value, np.generic):
@@ -308,7 +308,7 @@ class _Codec:
         )
 
     # ------------------------------------------------------------------------- decode
-    def decode(self, node: Any) -> Any:
+    def decode(self, node: object) -> Any:
         if isinstance(node, list):
             return [self.decode(v) for v in node]
         if not isinstance(node, dict):
@@ -351,13 +351,13 @@ class _Codec:
         raise CheckpointError(f"unknown entry {kind!r} in a strategy checkpoint")
 
 
-def _get_path(obj: Any, path: str) -> Any:
+def _get_path(obj: object, path: str) -> Any:
     for part in path.split("."):
         obj = getattr(obj, part)
     return obj
 
 
-def _set_path(obj: Any, path: str, value: Any) -> None:
+def _set_path(obj: object, path: str, value: object) -> None:
     *parents, last = path.split(".")
     for part in parents:
         obj = getattr(obj, part)
@@ -462,7 +462,7 @@ def strategy_state(strategy: SupervisedTemplate, datasets: Sequence[Any]) -> dic
     }
 
 
-def _checkpointed(key: str, obj: Any) -> bool:
+def _checkpointed(key: str, obj: object) -> bool:
     return (key != "strategy" and has_state_protocol(obj)) or _spec_of(obj) is not None
 
 

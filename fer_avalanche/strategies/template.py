@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import contextlib
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 
@@ -55,12 +55,17 @@ with quiet_third_party():
     from avalanche.training.plugins import AGEMPlugin, GSS_greedyPlugin
     from avalanche.training.templates import SupervisedTemplate
 
+_P = TypeVar("_P")
+
 #: Avalanche plugins that ``view(-1)`` parameter gradients, which fails on channels_last tensors: with
 #: them the model stays NCHW (unless ``channels_last=True`` is asked for explicitly).
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
+    from avalanche.benchmarks import CLExperience
     from avalanche.benchmarks.utils import AvalancheDataset
+
+    from fer_avalanche.strategies.registry import StrategySpec
 
 _NCHW_ONLY_PLUGINS = (AGEMPlugin, GSS_greedyPlugin)
 
@@ -180,7 +185,7 @@ class FastDataMixin:
 
     def __init__(
         self,
-        *args: Any,
+        *args: object,
         amp: bool | None = None,
         fast_data: bool = True,
         data_seed: int = 0,
@@ -189,6 +194,15 @@ class FastDataMixin:
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        #: Set by ``make_strategy``: the registry spec, the resolved options, the seed and the
+        #: ``absent_classes`` mode (``None``/empty for a strategy built otherwise).
+        self.fer_spec: StrategySpec | None = None
+        self.fer_options: dict[str, Any] = {}
+        self.fer_seed: int | None = None
+        self.fer_absent_classes: str | None = None
+        #: Set by :func:`~fer_avalanche.strategies.warm_start.warm_start` and its first-``train`` check.
+        self.fer_warm_started = False
+        self._fer_warned_cold = False
         cuda = self.device.type == "cuda"  # type: ignore[attr-defined]
         self.amp = cuda if amp is None else bool(amp and cuda)
         self.fast_data = fast_data
@@ -208,12 +222,17 @@ class FastDataMixin:
             compile_in_place(self.model)
 
     # ----------------------------------------------------------- train
-    def train(self, experiences: Any, eval_streams: Any = None, **kwargs: object) -> Any:
+    def train(
+        self,
+        experiences: CLExperience | Iterable[CLExperience],
+        eval_streams: Sequence[CLExperience | Iterable[CLExperience]] | None = None,
+        **kwargs: object,
+    ) -> object:
         check_warm_started(self)
         return super().train(experiences, eval_streams, **kwargs)  # type: ignore[misc]
 
     # ------------------------------------------------------- reporting
-    def _plugin(self, cls: type) -> Any:
+    def _plugin(self, cls: type[_P]) -> _P | None:
         return next((p for p in self.plugins if isinstance(p, cls)), None)  # type: ignore[attr-defined]
 
     @property

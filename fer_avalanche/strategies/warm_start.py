@@ -77,7 +77,10 @@ with quiet_third_party():
 
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLExperience
+    from avalanche.benchmarks.utils import AvalancheDataset
     from avalanche.training.templates import SupervisedTemplate
+
+    from fer_avalanche.strategies.template import FastDataMixin
 
 __all__ = [
     "warm_start",
@@ -94,7 +97,11 @@ class NotWarmStartedWarning(UserWarning):
 
 
 def source_batches(
-    strategy: SupervisedTemplate, dataset: Any, batch_size: int, shuffle: bool = False, seed: int = 0
+    strategy: SupervisedTemplate,
+    dataset: AvalancheDataset,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
 ) -> Iterable[list[torch.Tensor]]:
     """``[x, y, t]`` batches of ``dataset`` on the strategy's device (fast path when possible)."""
     return device_batches(dataset, batch_size, strategy.device, shuffle=shuffle, seed=seed)
@@ -143,7 +150,7 @@ ADAPTERS: list[tuple[type, str, Callable[[Any, Any, Any], None]]] = [
 ]
 
 
-def _hook(obj: Any) -> tuple[str, Callable[[Any, Any], None]] | None:
+def _hook(obj: object) -> tuple[str, Callable[[Any, Any], None]] | None:
     """``(name, warm(strategy, source_experience))`` of ``obj``: its own hook, else its adapter."""
     own = getattr(obj, "warm_start", None)
     if callable(own) and not isinstance(obj, type):
@@ -241,13 +248,13 @@ def warm_start(
     return done
 
 
-def check_warm_started(strategy: SupervisedTemplate) -> None:
+def check_warm_started(strategy: FastDataMixin) -> None:
     """Warn once (:class:`NotWarmStartedWarning`) if ``strategy`` needs the source and never got it.
 
     Called by the fast template at the start of ``train``; silent after a warm start, after the first
     training experience, and for strategies that need no source.
     """
-    if getattr(strategy, "fer_warm_started", False) or getattr(strategy, "_fer_warned_cold", False):
+    if strategy.fer_warm_started or strategy._fer_warned_cold:
         return
     if strategy.clock.train_exp_counter > 0:
         return

@@ -573,7 +573,7 @@ def _load(
 
 
 def vote_distribution(
-    root: str | Path, *, fer2013: str | Path | None = None, scheme: str = "soft", **settings: Any
+    root: str | Path, *, fer2013: str | Path | None = None, scheme: str = "soft", **settings: object
 ) -> torch.Tensor:
     """The FER+ vote distribution (soft targets) aligned sample for sample with ``load_dataset("ferplus")``.
 

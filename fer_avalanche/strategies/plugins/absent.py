@@ -73,7 +73,7 @@ def check_absent_mode(mode: object, where: str = "absent_classes") -> str:
     return mode
 
 
-def present_classes(dataset: Any) -> list[int]:
+def present_classes(dataset: AvalancheDataset) -> list[int]:
     """The sorted class indices that occur in ``dataset.targets`` (an Avalanche or FER dataset).
 
     Example:

@@ -23,9 +23,9 @@ Caps (at most one):
   ``strategy.stop_training()`` after step ``S``;
 - ``epoch_steps=True`` (the scenario's ``budget = "steps"`` without ``steps``): a step cap derived per
   experience when its training starts, what ``epochs`` epochs over the experience's own training data
-  alone take: ``epochs * ceil(n_own / strategy.train_mb_size)`` (a last partial batch counts, as
-  the loader keeps it), so every strategy gets the steps of plain fine-tuning, and each target of a
-  sequence its own;
+  alone take: ``epochs * ceil(n_own / strategy.train_mb_size)`` (the ceiling, also where the loader
+  drops a last batch of one sample; the plugin then trains the extra epoch it needs), so every
+  strategy gets the steps of plain fine-tuning, and each target of a sequence its own;
 - ``target_passes=P``: train until the own data was seen ``P`` times, converted to steps per mixing
   mode: a loader over the experience alone or over a concatenation (fusion/replay ``mix="concat"``,
   joint, GDumb's memory) trains ``P`` epochs (``ceil(P * len(loader))`` steps: ``P`` passes over the
@@ -58,6 +58,9 @@ with quiet_third_party():
     from avalanche.training.supervised import JointTraining
 
 if TYPE_CHECKING:
+    from collections.abc import Sized
+
+    from avalanche.benchmarks import CLExperience
     from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["BudgetPlugin", "current_target", "ZERO_BUDGET"]
@@ -66,7 +69,7 @@ __all__ = ["BudgetPlugin", "current_target", "ZERO_BUDGET"]
 ZERO_BUDGET: dict[str, Any] = {"steps": 0, "target_passes": 0.0, "source_samples": 0, "epochs": 0}
 
 
-def current_target(strategy: SupervisedTemplate) -> Any:
+def current_target(strategy: SupervisedTemplate) -> CLExperience:
     """The experience whose data is the strategy's *own* in this training experience.
 
     ``strategy.experience``, except for ``JointTraining`` (one experience over the union of
@@ -137,7 +140,10 @@ class BudgetPlugin(SupervisedPlugin):
         self._own = self._other = self._steps = self._epochs = 0
         loader = strategy.dataloader
         self._n_own = self._track(strategy, loader)
-        self._limit = self._step_limit(strategy, loader)
+        if self.epoch_steps:  # what `epochs` epochs over the own data alone take
+            self._limit = self.steps_for(len(current_target(strategy).dataset), strategy.train_mb_size)
+        else:
+            self._limit = self._step_limit(loader)
         if self._limit is None:
             strategy.train_epochs = self.epochs
         else:
@@ -169,7 +175,7 @@ class BudgetPlugin(SupervisedPlugin):
         )
 
     # --------------------------------------------------------------------------- helpers
-    def _track(self, strategy: SupervisedTemplate, loader: Any) -> int:
+    def _track(self, strategy: SupervisedTemplate, loader: Sized) -> int:
         """Tell our loader which samples are the experience's own; returns the own dataset's size."""
         own_dataset = current_target(strategy).dataset
         if isinstance(loader, MixedBatchLoader):
@@ -184,11 +190,9 @@ class BudgetPlugin(SupervisedPlugin):
         """The ``epoch_steps`` cap of an experience whose own training data has ``n_own`` samples."""
         return self.epochs * max(1, -(-int(n_own) // int(batch_size)))
 
-    def _step_limit(self, strategy: SupervisedTemplate, loader: Any) -> int | None:
+    def _step_limit(self, loader: Sized) -> int | None:
         if self.max_steps is not None:
             return self.max_steps
-        if self.epoch_steps:
-            return self.steps_for(len(current_target(strategy).dataset), strategy.train_mb_size)
         if self.target_passes is None:
             return None
         if isinstance(loader, MixedBatchLoader):

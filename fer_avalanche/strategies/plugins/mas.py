@@ -26,14 +26,20 @@ with quiet_third_party():
     from avalanche.training.utils import ParamData, copy_params_dict, zerolike_params_dict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from avalanche.benchmarks import CLExperience
+    from avalanche.benchmarks.utils import AvalancheDataset
     from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["MASPlugin", "mas_importance", "gradient_importance"]
 
 
 def gradient_importance(
-    model: nn.Module, batches: Iterable[list[torch.Tensor]], loss_fn: Any, accumulate: Any
+    model: nn.Module,
+    batches: Iterable[list[torch.Tensor]],
+    loss_fn: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    accumulate: Callable[[torch.Tensor], torch.Tensor],
 ) -> dict[str, ParamData]:
     """Mean over ``batches`` of ``accumulate(grad of loss_fn(model, x, y))`` per trainable parameter.
 
@@ -62,7 +68,7 @@ def gradient_importance(
 
 
 def mas_importance(
-    model: nn.Module, dataset: Any, batch_size: int, device: torch.device
+    model: nn.Module, dataset: AvalancheDataset, batch_size: int, device: torch.device
 ) -> dict[str, ParamData]:
     """MAS importances of ``model`` on ``dataset`` (Avalanche's formula, ``eval()`` mode)."""
     return gradient_importance(

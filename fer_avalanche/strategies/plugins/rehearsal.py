@@ -54,7 +54,7 @@ SELECTIONS: tuple[str, ...] = ("random", "class_balanced", "stratified")
 MIXES: tuple[str, ...] = ("concat", "batch")
 
 
-def _targets(dataset: Any) -> np.ndarray:
+def _targets(dataset: AvalancheDataset) -> np.ndarray:
     return np.asarray(list(dataset.targets), dtype=np.int64)
 
 

@@ -33,6 +33,7 @@ with quiet_third_party():
 
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLExperience
+    from avalanche.benchmarks.utils import AvalancheDataset
     from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["SIPlugin", "snapshot_weights", "warm_start_si"]
@@ -64,7 +65,10 @@ def accumulate_trajectory(syn_data: dict[str, Any]) -> None:
 
 
 def warm_start_si(
-    plugin: SynapticIntelligencePlugin, strategy: SupervisedTemplate, dataset: Any, epochs: int = 1
+    plugin: SynapticIntelligencePlugin,
+    strategy: SupervisedTemplate,
+    dataset: AvalancheDataset,
+    epochs: int = 1,
 ) -> None:
     """SI importances of any SI plugin from a throw-away continuation on ``dataset`` (module docstring)."""
     model = strategy.model

@@ -48,6 +48,8 @@ with quiet_third_party():
     from avalanche.training.plugins import SupervisedPlugin
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from avalanche.training.templates import SupervisedTemplate
 
 __all__ = ["ValidationPlugin", "SELECTS", "MONITORS", "evaluate_accuracy", "uses_validation"]
@@ -72,7 +74,9 @@ def uses_validation(select: str, eval_every: int) -> bool:
 
 
 @torch.no_grad()
-def evaluate_accuracy(model: torch.nn.Module, batches: Any, device: torch.device, amp: bool = False) -> float:
+def evaluate_accuracy(
+    model: torch.nn.Module, batches: Iterable[Sequence[torch.Tensor]], device: torch.device, amp: bool = False
+) -> float:
     """Top-1 accuracy of ``model`` over ``batches`` (``[x, y, ...]``), counted on the device (one sync).
 
     The caller sets the model's mode; this function draws no random number.
