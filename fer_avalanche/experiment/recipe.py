@@ -17,7 +17,7 @@ Example:
     >>> from fer_avalanche.config import Scenario
     >>> from fer_avalanche.experiment.recipe import TrainingRecipe
     >>> recipe = TrainingRecipe.from_scenario(Scenario.demo(), "fusion")
-    >>> recipe.budget, recipe.steps, recipe.batch_size, dict(recipe.options)
+    >>> recipe.train.budget, recipe.train.steps, recipe.train.batch_size, dict(recipe.options)
     ('steps', None, 32, {'mix': 'batch', 'target_fraction': 0.5})
     >>> kwargs = recipe.strategy_kwargs(val_sets=None)
     >>> kwargs["epoch_steps"], "max_steps" in kwargs
@@ -51,27 +51,14 @@ NEWER_TRAIN_DEFAULTS: tuple[tuple[str, object], ...] = (
 class TrainingRecipe:
     """How one strategy is trained (see the module docstring); make it with :meth:`from_scenario`.
 
-    The fields from ``epochs`` to ``absent_classes`` are :class:`~fer_avalanche.config.TrainSpec`'s, with
-    the same meaning; ``where`` is the scenario key the recipe was resolved from (for messages).
+    ``train`` holds the optimisation settings, a :class:`~fer_avalanche.config.TrainSpec` (the scenario's
+    ``train`` or ``adapt`` table with the strategy's overrides; never modified in place); ``where`` is
+    the scenario key the recipe was resolved from (for messages).
     """
 
     strategy: str = "naive"
     where: str = "train"
-    epochs: int = 10
-    lr: float = 1e-3
-    batch_size: int = 64
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    augment: bool = True
-    budget: str = "epochs"
-    steps: int | None = None
-    target_passes: float | None = None
-    select: str = "last"
-    patience: int | None = None
-    patience_steps: int | None = None
-    monitor: str = "target"
-    eval_every: int = 0
-    absent_classes: str = "train"
+    train: TrainSpec = field(default_factory=TrainSpec)
     #: The strategy's own options (``strategies.options.<name>`` without the overrides).
     options: Mapping[str, Any] = field(default_factory=dict)
     eval_batch_size: int = 512
@@ -95,22 +82,21 @@ class TrainingRecipe:
         amp = bool(scenario.amp) and device_type == "cuda"
         common = {"eval_batch_size": scenario.eval_batch_size, "amp": amp, "compile": scenario.compile}
         if strategy is None:
-            return cls(**dataclasses.asdict(scenario.train), **common)
+            return cls(train=dataclasses.replace(scenario.train), **common)
         options = dict(scenario.strategies.options.get(strategy, {}))
         overrides = {k: options.pop(k) for k in STRATEGY_OVERRIDES if k in options}
         base = options.get("base")  # wise-ft over a base: the base's own scenario options, unless given
         if isinstance(base, str) and "base_options" not in options and base in scenario.strategies.options:
             inherited = scenario.strategies.options[base]
             options["base_options"] = {k: v for k, v in inherited.items() if k not in STRATEGY_OVERRIDES}
-        adapt = cls(strategy=strategy, where="adapt", **dataclasses.asdict(scenario.adapt), **common)
         where = f"strategies.options.{strategy}" if overrides else "adapt"
-        return dataclasses.replace(adapt, where=where, options=options, **overrides)
+        train = dataclasses.replace(scenario.adapt, **overrides)
+        return cls(strategy=strategy, where=where, train=train, options=options, **common)
 
     def for_evaluation(self) -> TrainingRecipe:
         """This recipe for an evaluation-only strategy (``baseline``): no cap, no model selection."""
-        return dataclasses.replace(
-            self,
-            strategy="baseline",
+        train = dataclasses.replace(
+            self.train,
             budget="epochs",
             steps=None,
             target_passes=None,
@@ -118,8 +104,8 @@ class TrainingRecipe:
             patience=None,
             patience_steps=None,
             eval_every=0,
-            options={},
         )
+        return dataclasses.replace(self, strategy="baseline", train=train, options={})
 
     def validate(self) -> None:
         """Check every setting once (:meth:`TrainSpec.validate` under :attr:`where`).
@@ -127,11 +113,12 @@ class TrainingRecipe:
         Raises:
             ConfigError: naming the setting and what was expected.
         """
-        TrainSpec(**self.settings()).validate(self.where)
-        if self.budget == "steps" and self.steps is None and self.epochs < 1:
+        t = self.train
+        t.validate(self.where)
+        if t.budget == "steps" and t.steps is None and t.epochs < 1:
             raise ConfigError(
                 f"{self.where}.epochs must be >= 1 with budget = 'steps' and no steps "
-                f"(the steps are what epochs epochs over the target take), got {self.epochs}"
+                f"(the steps are what epochs epochs over the target take), got {t.epochs}"
             )
         if not isinstance(self.options, Mapping):
             raise ConfigError(f"strategies.options.{self.strategy} must be a table, got {self.options!r}")
@@ -139,7 +126,7 @@ class TrainingRecipe:
     # ------------------------------------------------------------------------------ reading
     def settings(self) -> dict[str, Any]:
         """The ``TrainSpec`` settings, as ``dataclasses.asdict(TrainSpec)`` gives them."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainSpec)}
+        return dataclasses.asdict(self.train)
 
     @property
     def uses_validation(self) -> bool:
@@ -147,7 +134,7 @@ class TrainingRecipe:
         need: ``spec.needs_validation``)."""
         from fer_avalanche.strategies.plugins.validation import uses_validation
 
-        return uses_validation(self.select, self.eval_every)
+        return uses_validation(self.train.select, self.train.eval_every)
 
     def key(self) -> dict[str, Any]:
         """What the cache keys hold of this recipe, exactly as before recipes existed.
@@ -168,35 +155,36 @@ class TrainingRecipe:
         """``make_strategy`` keyword arguments of this recipe (all but the model, source, device,
         evaluator, plugins and seed); without ``val_sets`` the model-selection settings are left out.
         """
+        t = self.train
         out: dict[str, Any] = {
-            "lr": self.lr,
-            "optimizer": self.optimizer,
-            "weight_decay": self.weight_decay,
-            "batch_size": self.batch_size,
+            "lr": t.lr,
+            "optimizer": t.optimizer,
+            "weight_decay": t.weight_decay,
+            "batch_size": t.batch_size,
             "eval_batch_size": self.eval_batch_size,
-            "augment": self.augment,
+            "augment": t.augment,
             "amp": self.amp,
             "compile": self.compile,
-            "epochs": max(1, int(self.epochs)),
-            "absent_classes": self.absent_classes,
+            "epochs": max(1, int(t.epochs)),
+            "absent_classes": t.absent_classes,
         }
-        if self.budget == "steps":
-            if self.steps is None:
+        if t.budget == "steps":
+            if t.steps is None:
                 out["epoch_steps"] = True
             else:
-                out["max_steps"] = int(self.steps)
-        elif self.budget == "target_passes":
-            out["target_passes"] = float(self.epochs if self.target_passes is None else self.target_passes)
+                out["max_steps"] = int(t.steps)
+        elif t.budget == "target_passes":
+            out["target_passes"] = float(t.epochs if t.target_passes is None else t.target_passes)
         if val_sets:
             out["val_sets"] = val_sets
-            if self.select != "last":
-                out["select"] = self.select
-            if self.patience is not None:
-                out["patience"] = int(self.patience)
-            if self.patience_steps is not None:
-                out["patience_steps"] = int(self.patience_steps)
-            if self.select == "best_val":
-                out["monitor"] = self.monitor or "target"
-            if self.eval_every:
-                out["eval_every"] = int(self.eval_every)
+            if t.select != "last":
+                out["select"] = t.select
+            if t.patience is not None:
+                out["patience"] = int(t.patience)
+            if t.patience_steps is not None:
+                out["patience_steps"] = int(t.patience_steps)
+            if t.select == "best_val":
+                out["monitor"] = t.monitor or "target"
+            if t.eval_every:
+                out["eval_every"] = int(t.eval_every)
         return {**out, **self.options}
