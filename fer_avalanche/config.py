@@ -317,27 +317,24 @@ class TrainSpec:
         _range(self.weight_decay, 0.0, 1.0, f"{where}.weight_decay")
         _choice(self.budget, BUDGETS, f"{where}.budget")
         _choice(self.select, SELECTIONS, f"{where}.select")
-        if self.steps is not None:
-            if self.budget != "steps":
-                raise ConfigError(f"{where}.steps is used only with {where}.budget = 'steps'")
-            _range(self.steps, 1, 10_000_000, f"{where}.steps")
-        if self.target_passes is not None:
-            if self.budget != "target_passes":
-                raise ConfigError(f"{where}.target_passes is used only with {where}.budget = 'target_passes'")
-            _range(self.target_passes, 1e-3, 10_000, f"{where}.target_passes")
-        if self.patience is not None:
-            if self.select != "best_val":
-                raise ConfigError(f"{where}.patience is used only with {where}.select = 'best_val'")
-            _range(self.patience, 1, 10_000, f"{where}.patience")
-        if self.patience_steps is not None:
-            if self.select != "best_val":
-                raise ConfigError(f"{where}.patience_steps is used only with {where}.select = 'best_val'")
-            if self.patience is not None:
-                raise ConfigError(f"{where}: set patience (epochs) or patience_steps (steps), not both")
-            _range(self.patience_steps, 1, 10_000_000, f"{where}.patience_steps")
+        self._only_with("steps", "budget", "steps", 1, 10_000_000, where)
+        self._only_with("target_passes", "budget", "target_passes", 1e-3, 10_000, where)
+        self._only_with("patience", "select", "best_val", 1, 10_000, where)
+        if self.patience_steps is not None and self.patience is not None:  # select is best_val: checked
+            raise ConfigError(f"{where}: set patience (epochs) or patience_steps (steps), not both")
+        self._only_with("patience_steps", "select", "best_val", 1, 10_000_000, where)
         _choice(self.monitor, MONITORS, f"{where}.monitor")
         _range(self.eval_every, 0, 10_000, f"{where}.eval_every")
         _choice(self.absent_classes, ("mask", "train"), f"{where}.absent_classes")
+
+    def _only_with(self, name: str, switch: str, needed: str, lo: float, hi: float, where: str) -> None:
+        """Check a setting used only with ``switch = needed`` (``steps`` with ``budget = 'steps'``)."""
+        value = getattr(self, name)
+        if value is None:
+            return
+        if getattr(self, switch) != needed:
+            raise ConfigError(f"{where}.{name} is used only with {where}.{switch} = '{needed}'")
+        _range(value, lo, hi, f"{where}.{name}")
 
 
 #: ``adapt`` settings a strategy's options may override (recorded in its rows' ``budget``).

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch import nn
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.registry import Registry
 from fer_avalanche.strategies.plugins import (
@@ -249,10 +250,6 @@ def _check(ok: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_experience(source: object) -> bool:
     return source is not None and hasattr(source, "dataset") and not isinstance(source, AvalancheDataset)
 
@@ -271,7 +268,7 @@ def _check_common(
         f"momentum must be in [0, 1), got {momentum!r}",
     )
     for key, value in ints.items():
-        _check(_is_int(value) and value >= 1, f"{key} must be an int >= 1, got {value!r}")
+        _check(is_int(value) and value >= 1, f"{key} must be an int >= 1, got {value!r}")
     if not isinstance(model, nn.Module):
         raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
@@ -376,7 +373,7 @@ def make_strategy(
         raise ConfigError(f"strategy {spec.name!r} has no option(s) {unknown}; valid options: {valid}")
     ints = {"epochs": epochs, "batch_size": batch_size, "eval_batch_size": eval_batch_size}
     _check_common(model, optimizer, lr, weight_decay, momentum, ints)
-    _check(_is_int(seed), f"seed must be an int, got {seed!r}")
+    _check(is_int(seed), f"seed must be an int, got {seed!r}")
     _check(isinstance(compile, bool), f"compile must be True or False, got {compile!r}")
     check_absent_mode(absent_classes)
     budget = BudgetPlugin(epochs, max_steps=max_steps, target_passes=target_passes, epoch_steps=epoch_steps)
@@ -582,7 +579,7 @@ def _mas(ctx: StrategyContext, *, lambda_reg: float = 1.0, alpha: float = 0.5) -
     trains_on_source=True,
 )
 def _gdumb(ctx: StrategyContext, *, mem_size: int = 500) -> SupervisedTemplate:
-    _check(_is_int(mem_size) and mem_size >= 1, f"gdumb mem_size must be an int >= 1, got {mem_size!r}")
+    _check(is_int(mem_size) and mem_size >= 1, f"gdumb mem_size must be an int >= 1, got {mem_size!r}")
     return ctx.build(plugins=[GDumbPlugin(mem_size=mem_size)])
 
 
@@ -599,11 +596,11 @@ def _der(
     beta: float = 0.5,
     batch_size_mem: int | None = None,
 ) -> SupervisedTemplate:
-    _check(_is_int(mem_size) and mem_size >= 1, f"der mem_size must be an int >= 1, got {mem_size!r}")
+    _check(is_int(mem_size) and mem_size >= 1, f"der mem_size must be an int >= 1, got {mem_size!r}")
     _check(isinstance(alpha, int | float) and alpha >= 0, f"der alpha must be >= 0, got {alpha!r}")
     _check(isinstance(beta, int | float) and beta >= 0, f"der beta must be >= 0, got {beta!r}")
     _check(
-        batch_size_mem is None or (_is_int(batch_size_mem) and batch_size_mem >= 1),
+        batch_size_mem is None or (is_int(batch_size_mem) and batch_size_mem >= 1),
         f"der batch_size_mem must be an int >= 1 or None, got {batch_size_mem!r}",
     )
     return ctx.build(
@@ -618,11 +615,11 @@ def _der(
 )
 def _agem(ctx: StrategyContext, *, patterns_per_exp: int = 500, sample_size: int = 64) -> SupervisedTemplate:
     _check(
-        _is_int(patterns_per_exp) and patterns_per_exp >= 1,
+        is_int(patterns_per_exp) and patterns_per_exp >= 1,
         f"agem patterns_per_exp must be an int >= 1, got {patterns_per_exp!r}",
     )
     _check(
-        _is_int(sample_size) and sample_size >= 1,
+        is_int(sample_size) and sample_size >= 1,
         f"agem sample_size must be an int >= 1, got {sample_size!r}",
     )
     return ctx.build(plugins=[AGEMPlugin(patterns_per_experience=patterns_per_exp, sample_size=sample_size)])

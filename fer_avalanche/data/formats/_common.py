@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import warnings
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -236,6 +237,26 @@ def list_images(folder: Path, recursive: bool = True) -> list[Path]:
         for p in pattern
         if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
+
+
+def match_expression(
+    pattern: re.Pattern[str], path: Path, codes: Mapping[str, str], dataset: str
+) -> re.Match[str] | None:
+    """``pattern`` matched against ``path``'s file name (``None``: no match); the match's ``expr`` group
+    must be a code of ``codes`` (upper-cased), else a LabelError naming the file and the codes.
+
+    Example:
+        >>> name = re.compile(r"(?P<expr>[a-z]+)_")
+        >>> match_expression(name, Path("ha_01.png"), {"HA": "happy"}, "X")["expr"]
+        'ha'
+    """
+    match = pattern.match(path.name)
+    if match is not None and match["expr"].upper() not in codes:
+        raise LabelError(
+            f"{path}: unknown {dataset} expression code {match['expr']!r} "
+            f"(expected one of {', '.join(codes)})"
+        )
+    return match
 
 
 def describe_folder(folder: Path | Sequence[str], limit: int = 8) -> str:

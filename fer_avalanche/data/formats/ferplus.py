@@ -182,6 +182,13 @@ class _Row:
     where: str
 
 
+def _skip_malformed(exc: DatasetError, skip_corrupt: bool, skipped: Counter[str]) -> None:
+    """Count a malformed label row (``skip_corrupt``), or raise it saying how to skip such rows."""
+    if not skip_corrupt:
+        raise DatasetError(f"{exc} (pass skip_corrupt=True to skip malformed rows)") from None
+    skipped["malformed label row"] += 1
+
+
 def _read_ferplus_csv(labels: Path, skip_corrupt: bool) -> tuple[list[_Row], Counter[str], int]:
     """The face rows of ``fer2013new.csv``, what was skipped, and the number of data rows."""
     rows = _read_text(labels)
@@ -205,9 +212,7 @@ def _read_ferplus_csv(labels: Path, skip_corrupt: bool) -> tuple[list[_Row], Cou
                 raise DatasetError(f"{at}: Usage {row[0]!r} is not Training, PublicTest or PrivateTest")
             counts = _votes(row[2:], at)
         except DatasetError as exc:
-            if not skip_corrupt:
-                raise DatasetError(f"{exc} (pass skip_corrupt=True to skip malformed rows)") from None
-            skipped["malformed label row"] += 1
+            _skip_malformed(exc, skip_corrupt, skipped)
             continue
         if not row[1].strip():
             skipped[_NOT_A_FACE] += 1
@@ -271,9 +276,7 @@ def _plan_folders(root: Path, folders: list[Path], skip_corrupt: bool) -> _Plan:
                     )
                 counts = _votes(row[2:], at)
             except DatasetError as exc:
-                if not skip_corrupt:
-                    raise DatasetError(f"{exc} (pass skip_corrupt=True to skip malformed rows)") from None
-                skipped["malformed label row"] += 1
+                _skip_malformed(exc, skip_corrupt, skipped)
                 continue
             if not row[0].strip():
                 skipped[_NOT_A_FACE] += 1

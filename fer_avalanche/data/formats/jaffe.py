@@ -40,10 +40,11 @@ from fer_avalanche.data.formats._common import (
     Sample,
     build_from_samples,
     describe_folder,
+    match_expression,
     require_dir,
 )
 from fer_avalanche.data.registry import register_format
-from fer_avalanche.errors import DatasetError, LabelError
+from fer_avalanche.errors import DatasetError
 
 __all__ = ["load_jaffe", "JAFFE_CODES", "JAFFE_NAME"]
 
@@ -98,17 +99,11 @@ def load_jaffe(root: Path, settings: LoadSettings) -> FERData:
     skipped: Counter[str] = Counter()
     samples: list[Sample] = []
     for path in _files(folder):
-        match = JAFFE_NAME.match(path.name)
+        match = match_expression(JAFFE_NAME, path, JAFFE_CODES, "JAFFE")
         if match is None:
             skipped[_MISMATCH] += 1
             continue
-        code = match["expr"].upper()
-        if code not in JAFFE_CODES:
-            raise LabelError(
-                f"{path}: unknown JAFFE expression code {match['expr']!r} "
-                f"(expected one of {', '.join(JAFFE_CODES)})"
-            )
-        samples.append(Sample(path, code, subject=match["subject"].upper()))
+        samples.append(Sample(path, match["expr"].upper(), subject=match["subject"].upper()))
     return build_from_samples(
         "jaffe",
         root,

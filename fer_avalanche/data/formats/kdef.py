@@ -36,10 +36,11 @@ from fer_avalanche.data.formats._common import (
     build_from_samples,
     describe_folder,
     list_images,
+    match_expression,
     require_dir,
 )
 from fer_avalanche.data.registry import register_format
-from fer_avalanche.errors import ConfigError, DatasetError, LabelError
+from fer_avalanche.errors import ConfigError, DatasetError
 
 __all__ = ["load_kdef", "KDEF_CODES", "KDEF_ANGLES", "KDEF_NAME"]
 
@@ -123,16 +124,11 @@ def load_kdef(
     sessions: Counter[str] = Counter()
     for person in _person_dirs(folder):
         for path in list_images(person, recursive=False):
-            match = KDEF_NAME.match(path.name)
+            match = match_expression(KDEF_NAME, path, KDEF_CODES, "KDEF")
             if match is None:
                 skipped[_MISMATCH] += 1
                 continue
             code = match["expr"].upper()
-            if code not in KDEF_CODES:
-                raise LabelError(
-                    f"{path}: unknown KDEF expression code {match['expr']!r} "
-                    f"(expected one of {', '.join(KDEF_CODES)})"
-                )
             if match["angle"].upper() not in keep:
                 other_angles += 1
                 continue

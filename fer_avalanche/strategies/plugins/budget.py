@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from fer_avalanche.checks import is_int
 from fer_avalanche.errors import ConfigError
 from fer_avalanche.loaders import DeviceBatchLoader, MixedBatchLoader, gather_tensors
 from fer_avalanche.utils import quiet_third_party
@@ -80,10 +81,6 @@ def current_target(strategy: SupervisedTemplate) -> CLExperience:
     return strategy.experience
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 class BudgetPlugin(SupervisedPlugin):
     """Count steps, target passes and source samples per training experience; stop at a cap.
 
@@ -109,9 +106,9 @@ class BudgetPlugin(SupervisedPlugin):
         epoch_steps: bool = False,
     ) -> None:
         super().__init__()
-        if not _is_int(epochs) or epochs < 1:
+        if not is_int(epochs) or epochs < 1:
             raise ConfigError(f"epochs must be an int >= 1, got {epochs!r}")
-        if max_steps is not None and (not _is_int(max_steps) or max_steps < 1):
+        if max_steps is not None and (not is_int(max_steps) or max_steps < 1):
             raise ConfigError(f"max_steps must be an int >= 1 or None, got {max_steps!r}")
         if target_passes is not None and (
             isinstance(target_passes, bool)

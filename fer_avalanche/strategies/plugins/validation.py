@@ -144,7 +144,7 @@ class ValidationPlugin(SupervisedPlugin):
         monitor = _MONITOR_ALIASES.get(monitor, monitor)
         if monitor not in MONITORS:
             raise ConfigError(f"monitor must be one of {list(MONITORS)}, got {monitor!r}")
-        if (eval_every or select == "best_val") and not val_sets:
+        if uses_validation(select, eval_every) and not val_sets:
             raise ConfigError(
                 f"eval_every={eval_every} / select={select!r} need validation sets: pass "
                 "val_sets={dataset_name: validation dataset, ...} (the source first)"
