@@ -42,7 +42,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import torch
@@ -81,6 +81,8 @@ with quiet_third_party():
 
 if TYPE_CHECKING:
     from avalanche.training.templates import SupervisedTemplate
+
+    from fer_avalanche.strategies.protocols import StatefulPlugin
 
 __all__ = [
     "STATE_VERSION",
@@ -136,8 +138,9 @@ def register_state_class(cls: type) -> None:
     _CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
 
-def has_state_protocol(obj: object) -> bool:
-    """Whether ``obj`` declares its state itself (``state_dict()`` and ``load_state_dict(state)``)."""
+def has_state_protocol(obj: object) -> TypeGuard[StatefulPlugin]:
+    """Whether ``obj`` declares its state itself (``state_dict()`` and ``load_state_dict(state)``:
+    a :class:`~fer_avalanche.strategies.protocols.StatefulPlugin`)."""
     return (
         not isinstance(obj, nn.Module | type)
         and callable(getattr(obj, "state_dict", None))
