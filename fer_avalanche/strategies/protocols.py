@@ -94,6 +94,6 @@ class StatefulPlugin(Protocol):
 class WarmStartPlugin(Protocol):
     """A plugin that prepares itself from the source experience before the first target."""
 
-    def warm_start(self, strategy: SupervisedTemplate, source: CLExperience) -> None:
-        """Prepare from ``source`` (e.g. importances, a teacher, a memory)."""
+    def warm_start(self, strategy: SupervisedTemplate, source_experience: CLExperience) -> None:
+        """Prepare from the source's training experience (importances, a teacher, a memory)."""
         ...
