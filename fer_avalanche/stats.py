@@ -46,13 +46,16 @@ import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from fer_avalanche.classcodes import decode_classes
 from fer_avalanche.errors import ConfigError, FERAvalancheError
 from fer_avalanche.registry import did_you_mean
+
+if TYPE_CHECKING:
+    from fer_avalanche.results import Results
 
 __all__ = [
     "LEVEL",
@@ -568,10 +571,17 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[int
 
 
 # --------------------------------------------------------------------------- add_intervals
-def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Add 95% bootstrap intervals, per-(strategy, target) summaries and the Pareto front to a results dict.
+@overload
+def add_intervals(results: Results, n_boot: int = 1000, seed: int = 0) -> Results: ...
+@overload
+def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]: ...
+def add_intervals(
+    results: Results | Mapping[str, Any], n_boot: int = 1000, seed: int = 0
+) -> Results | dict[str, Any]:
+    """Add 95% bootstrap intervals, per-(strategy, target) summaries and the Pareto front to results.
 
-    Returns a new dict (``results`` is not modified) with:
+    ``results``: a :class:`~fer_avalanche.results.Results` (returns a new one, its typed ``ci`` fields
+    and ``summary`` filled) or a results dict. Returns a new dict (``results`` is not modified) with:
 
     - every row: ``"ci": {"acc": {D: [lo, hi]}, "memory_integrity": [lo, hi], "target_gain": [lo, hi],
       "source_drop": [lo, hi]}``, bootstrapped over the test images of the row's cell, paired with the
@@ -620,6 +630,8 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
         >>> out["summary"][0]["n_units"], out["summary"][0]["ci_scope"], out["summary"][0]["pareto"]
         (1, 'images', True)
     """
+    if not isinstance(results, Mapping):  # the typed model: the same numbers, read back into it
+        return type(results).from_json(add_intervals(results.to_json(), n_boot, seed), "results")
     if n_boot < 1:
         raise ConfigError(f"add_intervals: n_boot must be >= 1, got {n_boot}")
     out: dict[str, Any] = dict(results)
@@ -725,7 +737,7 @@ def _mark_pareto(
 
 # --------------------------------------------------------------------------- compare
 def compare(
-    results: Mapping[str, Any], a: str, b: str, *, n_boot: int = 1000, seed: int = 0
+    results: Results | Mapping[str, Any], a: str, b: str, *, n_boot: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Paired comparison of strategies ``a`` and ``b``: the difference ``a - b`` per target.
 
@@ -763,6 +775,8 @@ def compare(
         ... # doctest: +SKIP
         (0.21, [0.15, 0.27])
     """
+    if not isinstance(results, Mapping):  # the typed model
+        results = results.to_json()
     rows = results.get("rows") or []
     strategies = list(dict.fromkeys(str(r["strategy"]) for r in rows))
     if a == b:
