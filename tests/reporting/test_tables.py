@@ -102,3 +102,20 @@ def test_render_plots_draws_each_plot_once_per_variant(
     calls.clear()
     render_plots_public(release(), tmp_path, confusion_plots=False)
     assert [n for _, n, _ in calls] == ["tradeoff.png", "accuracy_matrix.png", tmp_path.name]
+
+
+def test_render_report_of_a_release_run_directory_rewrites_its_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fer_avalanche.reporting as reporting
+
+    drawn: list[Results] = []
+    monkeypatch.setattr(reporting, "render_plots", lambda r, out, confusion_plots: drawn.append(r) or [])
+    raw = gzip.decompress((HERE / "release_results.json.gz").read_bytes())
+    (tmp_path / "results.json").write_bytes(raw)
+    written = reporting.render_report(tmp_path, confusion_plots=False)
+    assert (tmp_path / "results.md").read_text(encoding="utf-8") == saved("release_results.md.gz")
+    assert (tmp_path / "results.csv").read_text(encoding="utf-8") == saved("release_results.csv.gz")
+    assert (tmp_path / "results.json").read_bytes() == raw  # left untouched
+    assert [p.name for p in written] == ["results.csv", "results.md"]
+    assert [r.scenario for r in drawn] == ["demo"] and drawn[0].has_intervals()  # the plots: of the file
