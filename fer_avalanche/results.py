@@ -505,8 +505,11 @@ class SequenceResult(_Record):
 
 @dataclass(kw_only=True)
 class Results(_Record):
-    """A run's ``results.json``: see the module docstring. Build one with
-    :func:`fer_avalanche.experiment.records.build_results`, read one with :func:`read_results`."""
+    """A run's ``results.json``: the run's datasets, its baseline units and their mean, its rows, its
+    sequences and (with intervals) the per-(strategy, target) summary.
+
+    Build one with :func:`fer_avalanche.experiment.records.build_results`, read one with
+    :func:`read_results`, write it with :meth:`write`."""
 
     required: ClassVar[tuple[str, ...]] = ("source", "baseline", "rows")
 

@@ -285,9 +285,7 @@ def test_tradeoff_has_error_bars_on_both_axes_and_joins_the_front() -> None:
     bars = [c for c in ax.containers if c.has_xerr and c.has_yerr]
     assert len(bars) == 6  # every (strategy, target) point; the baseline has a vertical bar only
     front = sorted(
-        (e.memory_integrity, e.target_acc * 100)
-        for e in results.summary
-        if e.target == "jaffe" and e.pareto
+        (e.memory_integrity, e.target_acc * 100) for e in results.summary if e.target == "jaffe" and e.pareto
     )
     assert len(front) == 2
     joined = [line for line in ax.lines if len(line.get_xdata()) == 2]

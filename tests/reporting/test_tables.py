@@ -33,7 +33,7 @@ def saved(name: str) -> str:
 def test_a_file_of_the_release_renders_to_the_tables_it_was_written_with() -> None:
     results = release()
     assert markdown_report(results) == saved("release_results.md.gz")
-    assert csv_text(results) == saved("release_results.csv.gz")
+    assert csv_text(results) == saved("release_results_csv.gz")
 
 
 @dataclass
@@ -115,7 +115,7 @@ def test_render_report_of_a_release_run_directory_rewrites_its_tables(
     (tmp_path / "results.json").write_bytes(raw)
     written = reporting.render_report(tmp_path, confusion_plots=False)
     assert (tmp_path / "results.md").read_text(encoding="utf-8") == saved("release_results.md.gz")
-    assert (tmp_path / "results.csv").read_text(encoding="utf-8") == saved("release_results.csv.gz")
+    assert (tmp_path / "results.csv").read_text(encoding="utf-8") == saved("release_results_csv.gz")
     assert (tmp_path / "results.json").read_bytes() == raw  # left untouched
     assert [p.name for p in written] == ["results.csv", "results.md"]
     assert [r.scenario for r in drawn] == ["demo"] and drawn[0].has_intervals()  # the plots: of the file
