@@ -46,13 +46,16 @@ import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from fer_avalanche.classcodes import decode_classes
 from fer_avalanche.errors import ConfigError, FERAvalancheError
 from fer_avalanche.registry import did_you_mean
+
+if TYPE_CHECKING:
+    from fer_avalanche.results import Results
 
 __all__ = [
     "LEVEL",
@@ -102,7 +105,7 @@ def percentile_interval(draws: np.ndarray | Sequence[float], level: float = LEVE
     return [float(lo), float(hi)]
 
 
-def _rng(seed: int, *parts: Any) -> np.random.Generator:
+def _rng(seed: int, *parts: object) -> np.random.Generator:
     """A generator that depends only on ``seed`` and the names in ``parts`` (not on call order)."""
     key = zlib.crc32("\x1f".join(str(p) for p in parts).encode("utf-8"))
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, key])
@@ -307,7 +310,7 @@ def pareto_front(
 
 
 # --------------------------------------------------------------------------- reading results
-def as_float(v: Any) -> float:
+def as_float(v: object) -> float:
     """A result value as a float: NaN for ``None``, booleans and non-numbers (a row's missing metric).
 
     Example:
@@ -331,7 +334,7 @@ def _unit(entry: Mapping[str, Any]) -> Unit:
     return (entry.get("seed"), entry.get("fold"))
 
 
-def _decode(text: Any, where: str) -> np.ndarray | None:
+def _decode(text: object, where: str) -> np.ndarray | None:
     if text is None:
         return None
     try:
@@ -568,10 +571,17 @@ def _groups(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[int
 
 
 # --------------------------------------------------------------------------- add_intervals
-def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Add 95% bootstrap intervals, per-(strategy, target) summaries and the Pareto front to a results dict.
+@overload
+def add_intervals(results: Results, n_boot: int = 1000, seed: int = 0) -> Results: ...
+@overload
+def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]: ...
+def add_intervals(
+    results: Results | Mapping[str, Any], n_boot: int = 1000, seed: int = 0
+) -> Results | dict[str, Any]:
+    """Add 95% bootstrap intervals, per-(strategy, target) summaries and the Pareto front to results.
 
-    Returns a new dict (``results`` is not modified) with:
+    ``results``: a :class:`~fer_avalanche.results.Results` (returns a new one, its typed ``ci`` fields
+    and ``summary`` filled) or a results dict. Returns a new dict (``results`` is not modified) with:
 
     - every row: ``"ci": {"acc": {D: [lo, hi]}, "memory_integrity": [lo, hi], "target_gain": [lo, hi],
       "source_drop": [lo, hi]}``, bootstrapped over the test images of the row's cell, paired with the
@@ -620,6 +630,8 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
         >>> out["summary"][0]["n_units"], out["summary"][0]["ci_scope"], out["summary"][0]["pareto"]
         (1, 'images', True)
     """
+    if not isinstance(results, Mapping):  # the typed model: the same numbers, read back into it
+        return type(results).from_json(add_intervals(results.to_json(), n_boot, seed), "results")
     if n_boot < 1:
         raise ConfigError(f"add_intervals: n_boot must be >= 1, got {n_boot}")
     out: dict[str, Any] = dict(results)
@@ -725,7 +737,7 @@ def _mark_pareto(
 
 # --------------------------------------------------------------------------- compare
 def compare(
-    results: Mapping[str, Any], a: str, b: str, *, n_boot: int = 1000, seed: int = 0
+    results: Results | Mapping[str, Any], a: str, b: str, *, n_boot: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
     """Paired comparison of strategies ``a`` and ``b``: the difference ``a - b`` per target.
 
@@ -763,6 +775,8 @@ def compare(
         ... # doctest: +SKIP
         (0.21, [0.15, 0.27])
     """
+    if not isinstance(results, Mapping):  # the typed model
+        results = results.to_json()
     rows = results.get("rows") or []
     strategies = list(dict.fromkeys(str(r["strategy"]) for r in rows))
     if a == b:
@@ -819,7 +833,7 @@ MIN_UNITS = 3
 COMPARED = ("target_acc", "source_acc", "memory_integrity")
 
 
-def _value(d: Mapping[str, Any], metric: str, source: Any, target: Any) -> Any:
+def _value(d: Mapping[str, Any], metric: str, source: object, target: object) -> Any:
     """``metric`` of a row, or of its metric draws (both hold ``acc`` per dataset, ``memory_integrity``)."""
     if metric in ("target_acc", "source_acc"):
         return (d.get("acc") or {}).get(target if metric == "target_acc" else source)

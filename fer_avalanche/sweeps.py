@@ -19,9 +19,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from fer_avalanche.stats import ResultsError
+
+if TYPE_CHECKING:
+    from fer_avalanche.results import Results
 
 __all__ = [
     "variant_of",
@@ -99,7 +102,12 @@ def variant_view(results: Mapping[str, Any], variant: Mapping[str, Any]) -> dict
     return out
 
 
-def find_variant(results: Mapping[str, Any], selector: str | int) -> dict[str, Any]:
+def _dict(results: Results | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A results dict (the typed model's ``to_json()``)."""
+    return results if isinstance(results, Mapping) else results.to_json()
+
+
+def find_variant(results: Results | Mapping[str, Any], selector: str | int) -> dict[str, Any]:
     """The variant a user names: its index (``0``, ``1``, ...), or ``key=value`` terms separated by
     commas (``"budget=steps"``, ``"adapt.budget=steps, target_fraction=0.25"``: a key may be shortened
     to its last parts) that exactly one variant matches.
@@ -107,7 +115,7 @@ def find_variant(results: Mapping[str, Any], selector: str | int) -> dict[str, A
     Raises:
         ResultsError: no variant, or several, match (the message lists the run's variants).
     """
-    variants = variants_of(results)
+    variants = variants_of(_dict(results))
     listing = "; ".join(f"{i}: {_label(v) or '(no sweep)'}" for i, v in enumerate(variants))
     text = str(selector).strip()
     if text.lstrip("-").isdigit():
@@ -142,8 +150,15 @@ def _label(variant: Mapping[str, Any]) -> str:
     return variant_label(dict(variant))
 
 
-def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """:func:`fer_avalanche.stats.add_intervals`, within each variant of a sweep.
+@overload
+def add_intervals(results: Results, n_boot: int = 1000, seed: int = 0) -> Results: ...
+@overload
+def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]: ...
+def add_intervals(
+    results: Results | Mapping[str, Any], n_boot: int = 1000, seed: int = 0
+) -> Results | dict[str, Any]:
+    """:func:`fer_avalanche.stats.add_intervals`, within each variant of a sweep (a
+    :class:`~fer_avalanche.results.Results` in, a new one out; a dict in, a dict out).
 
     Without a sweep it is exactly ``stats.add_intervals(results)``. With one, every variant's view
     gets its intervals and summary; the rows keep their order and get their intervals, the summary
@@ -151,6 +166,8 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
     """
     from fer_avalanche import stats
 
+    if not isinstance(results, Mapping):
+        return type(results).from_json(add_intervals(results.to_json(), n_boot, seed), "results")
     if not has_sweep(results):
         return stats.add_intervals(results, n_boot=n_boot, seed=seed)
     out: dict[str, Any] = dict(results)
@@ -188,7 +205,7 @@ def add_intervals(results: Mapping[str, Any], n_boot: int = 1000, seed: int = 0)
 
 
 def compare_variants(
-    results: Mapping[str, Any],
+    results: Results | Mapping[str, Any],
     a: str,
     b: str,
     *,
@@ -209,6 +226,7 @@ def compare_variants(
     """
     from fer_avalanche import stats
 
+    results = _dict(results)
     if not has_sweep(results) and variant is None and variant_b is None:
         return stats.compare(results, a, b, n_boot=n_boot, seed=seed)
     if variant is None:

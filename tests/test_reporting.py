@@ -162,7 +162,7 @@ def test_results_md_shows_intervals_budget_and_the_front(tmp_path: Path) -> None
         "| target gain (pts) | target macro-F1 (%) | source macro-F1 (%) | steps | target passes "
         "| source samples | units | front |"
     )
-    entry = {(e["strategy"], e["target"]): e for e in results["summary"]}
+    entry = {(e["strategy"], e["target"]): e for e in results.to_json()["summary"]}
     ci = entry[("ft-fc", "jaffe")]["ci"]
     i = "ⁱ"  # issue 20: one unit: the intervals cover the test images only, and say so
     expected = (
@@ -174,7 +174,7 @@ def test_results_md_shows_intervals_budget_and_the_front(tmp_path: Path) -> None
     assert _line(md, "ft-fc", "jaffe") == expected
     assert _line(md, "fusion", "jaffe").endswith("| 150 | 10.00 | 9,000 | 1 | ★ |")
     assert _line(md, "lwf", "jaffe").endswith("| 150 | 30.00 | 0 | 1 |  |")  # dominated by ft-fc
-    base_ci = results["baseline"]["ci"]["acc"]
+    base_ci = results.to_json()["baseline"]["ci"]["acc"]
     base_src, base_tgt = _ci_text(base_ci["fer2013"]), _ci_text(base_ci["jaffe"])
     assert _line(md, "baseline", "jaffe").startswith(
         f"| baseline | jaffe | 80.0 {base_src}{i} | 30.0 {base_tgt}{i} |"
@@ -285,9 +285,7 @@ def test_tradeoff_has_error_bars_on_both_axes_and_joins_the_front() -> None:
     bars = [c for c in ax.containers if c.has_xerr and c.has_yerr]
     assert len(bars) == 6  # every (strategy, target) point; the baseline has a vertical bar only
     front = sorted(
-        (e["memory_integrity"], e["target_acc"] * 100)
-        for e in results["summary"]
-        if e["target"] == "jaffe" and e["pareto"]
+        (e.memory_integrity, e.target_acc * 100) for e in results.summary if e.target == "jaffe" and e.pareto
     )
     assert len(front) == 2
     joined = [line for line in ax.lines if len(line.get_xdata()) == 2]
@@ -357,9 +355,10 @@ def test_report_cli_rerenders(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
 
 def test_curves_are_plotted_against_optimizer_steps_not_epochs(tmp_path: Path, monkeypatch) -> None:
     import fer_avalanche.reporting as reporting
+    import fer_avalanche.reporting.plots as plots
 
     figures = []
-    monkeypatch.setattr(reporting, "save_figure", lambda fig, path: figures.append(fig) or Path(path))
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or Path(path))
     results = make_results(curves=True)
     for row in results["rows"]:
         if row.get("curve"):

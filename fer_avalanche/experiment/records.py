@@ -8,8 +8,8 @@
 - :class:`BaselineRecord`: a seed's baseline (weights, key, training facts, its evaluation on the
   datasets of every fold).
 
-:func:`results_dict` turns them into the ``results.json`` layout that :mod:`fer_avalanche.reporting`
-reads: rows via :func:`~fer_avalanche.metrics.memory_integrity`, sequences via
+:func:`build_results` turns them into the :class:`~fer_avalanche.results.Results` that
+:mod:`fer_avalanche.reporting` reads: rows via :func:`~fer_avalanche.metrics.memory_integrity`, sequences via
 :class:`~fer_avalanche.metrics.AccuracyMatrix`.
 
 Example:
@@ -36,6 +36,7 @@ from fer_avalanche.metrics import (
     memory_integrity,
     summarize_confusion,
 )
+from fer_avalanche.results import JSON, Results
 from fer_avalanche.strategies.plugins.budget import ZERO_BUDGET
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "eval_from_dict",
     "rows_of",
     "sequence_of",
+    "build_results",
     "results_dict",
     "TIMING_KEYS",
     "ZERO_BUDGET",
@@ -299,6 +301,30 @@ def _baseline_summary(entries: list[dict[str, Any]], source: str) -> dict[str, A
     }
 
 
+def build_results(
+    mode: str,
+    scenario_name: str,
+    datasets: Sequence[str],
+    label_names: Sequence[str],
+    seeds: Sequence[int],
+    baselines: Sequence[BaselineRecord],
+    cells: Sequence[CellRecord],
+    baseline_of: Mapping[Cell, int] | None = None,
+) -> Results:
+    """The :class:`~fer_avalanche.results.Results` of finished baselines and cells (no intervals yet:
+    :func:`fer_avalanche.stats.add_intervals` adds them).
+
+    ``baseline_of`` maps a cell to the index of its baseline in ``baselines`` (a sweep whose variants
+    train different baselines); without it every cell takes the baseline of its seed. A baseline that
+    serves only some variants of a sweep lists them in its entries' ``variants``.
+
+    Raises:
+        ReportError: a record holds a value the results model cannot hold (a bug, named by its key).
+    """
+    raw = _results_json(mode, scenario_name, datasets, label_names, seeds, baselines, cells, baseline_of)
+    return Results.from_json(raw, "results")
+
+
 def results_dict(
     mode: str,
     scenario_name: str,
@@ -308,13 +334,24 @@ def results_dict(
     baselines: Sequence[BaselineRecord],
     cells: Sequence[CellRecord],
     baseline_of: Mapping[Cell, int] | None = None,
-) -> dict[str, Any]:
-    """The ``results.json`` dict (see :mod:`fer_avalanche.reporting`) of finished baselines and cells.
+) -> dict[str, JSON]:
+    """:func:`build_results` as the ``results.json`` dict (``Results.to_json()``)."""
+    return build_results(
+        mode, scenario_name, datasets, label_names, seeds, baselines, cells, baseline_of
+    ).to_json()
 
-    ``baseline_of`` maps a cell to the index of its baseline in ``baselines`` (a sweep whose variants
-    train different baselines); without it every cell takes the baseline of its seed. A baseline that
-    serves only some variants of a sweep lists them in its entries' ``variants``.
-    """
+
+def _results_json(
+    mode: str,
+    scenario_name: str,
+    datasets: Sequence[str],
+    label_names: Sequence[str],
+    seeds: Sequence[int],
+    baselines: Sequence[BaselineRecord],
+    cells: Sequence[CellRecord],
+    baseline_of: Mapping[Cell, int] | None = None,
+) -> dict[str, Any]:
+    """The JSON layout of :func:`build_results` (what the results model reads)."""
     source = datasets[0]
     by_seed = {b.seed: i for i, b in enumerate(baselines)}
     index_of = (lambda c: baseline_of[c]) if baseline_of is not None else (lambda c: by_seed[c.seed])

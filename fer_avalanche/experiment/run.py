@@ -32,9 +32,10 @@ from fer_avalanche.experiment.executors import Executor, make_executor
 from fer_avalanche.experiment.keys import cell_key, digest
 from fer_avalanche.experiment.plan import Cell, plan_cells, plan_seeds
 from fer_avalanche.experiment.progress import RunProgress
-from fer_avalanche.experiment.records import BaselineRecord, CellRecord, results_dict, rows_of
+from fer_avalanche.experiment.records import BaselineRecord, CellRecord, build_results, rows_of
 from fer_avalanche.experiment.store import RunStore
 from fer_avalanche.experiment.tasks import baseline_task, cell_task, raise_if_error
+from fer_avalanche.results import Results
 from fer_avalanche.sweeps import add_intervals
 from fer_avalanche.utils import determinism, resolve_device
 
@@ -43,10 +44,13 @@ __all__ = ["run_scenario", "RunResult", "default_run_dir"]
 
 @dataclass
 class RunResult:
-    """What :func:`run_scenario` returns: the run directory and the results dict (``results.json``)."""
+    """What :func:`run_scenario` returns: the run directory and its results: ``typed`` (the
+    :class:`~fer_avalanche.results.Results` written as ``results.json``) and ``results``, the same as
+    the ``results.json`` dict (``typed.to_json()``)."""
 
     run_dir: Path
     results: dict[str, Any]
+    typed: Results | None = None
 
 
 def default_run_dir(scenario: Scenario, root: Path = Path("runs")) -> Path:
@@ -259,12 +263,12 @@ def run_scenario(
         store.write_json("environment.json", _environment(dev, scenario, executor, ex))
         store.write_json("datasets.json", run.datasets_summary())
         results = _execute(run, progress, tensorboard, on_cell_done)
-    results["config"] = scenario.to_dict()
-    results["environment"] = _read_json(run_dir / "environment.json")
-    results["wall_time_s"] = round(time.perf_counter() - start, 2)
+    results.config = scenario.to_dict()
+    results.environment = _read_json(run_dir / "environment.json")
+    results.wall_time_s = round(time.perf_counter() - start, 2)
     results = add_intervals(results)
     _write_reports(run_dir, results, "tensorboard" in _logger_names(scenario, tensorboard))
-    return RunResult(run_dir, results)
+    return RunResult(run_dir, results.to_json(), results)
 
 
 def _read_json(path: Path) -> Any:
@@ -296,7 +300,7 @@ def _cell_calls(
 
 def _execute(
     run: _Run, progress: bool, tensorboard: bool, on_cell_done: Callable[[dict[str, Any]], None] | None
-) -> dict[str, Any]:
+) -> Results:
     from fer_avalanche.experiment.loggers import make_run_loggers
     from fer_avalanche.models.saved import ModelWriter
 
@@ -373,7 +377,7 @@ def _execute(
     cells = [done[c] for c in run.cells]
     units = list(baselines)
     index = {cell: units.index(run.baseline_units[cell]) for cell in run.cells}
-    return results_dict(
+    return build_results(
         s.mode, s.name, names, run.ctx.label_names, s.seeds, list(baselines.values()), cells, index
     )
 
@@ -400,7 +404,7 @@ def _logger_names(scenario: Scenario, tensorboard: bool) -> list[str]:
     return [n for n in scenario.loggers if tensorboard or n != "tensorboard"]
 
 
-def _write_reports(run_dir: Path, results: dict[str, Any], tensorboard: bool) -> None:
+def _write_reports(run_dir: Path, results: Results, tensorboard: bool) -> None:
     from fer_avalanche.reporting import write_results
 
     write_results(run_dir, results)
