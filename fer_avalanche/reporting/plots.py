@@ -38,8 +38,8 @@ from fer_avalanche.results import JSON, Interval, ResultRow, Results, as_results
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.image import AxesImage
     from matplotlib.figure import Figure, SubFigure
+    from matplotlib.image import AxesImage
 
 __all__ = [
     "render_plots",
@@ -119,6 +119,13 @@ def _mean(values: Sequence[Any]) -> float:
 
 def _safe_name(*parts: object) -> str:
     return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", str(p)) for p in parts)
+
+
+def _title(results: Results, what: str) -> str:
+    """``<scenario>: <what>``, and the variant on a second line in a sweep's view of one variant."""
+    from fer_avalanche.config import variant_label
+
+    return f"{results.scenario}: {what}" + (f"\n{variant_label(results.variant)}" if results.variant else "")
 
 
 def _strategies(results: Results) -> list[str]:
@@ -217,7 +224,7 @@ def tradeoff_figure(results: AnyResults) -> Figure:
     main.supxlabel(f"memory integrity  (acc_after[{source}] / acc_baseline[{source}])", fontsize=8)
     main.supylabel("target accuracy (%)", fontsize=8)
     fig.suptitle(
-        f"{results.scenario}: learning the target vs keeping the source (means, 95% intervals)", fontsize=9
+        _title(results, "learning the target vs keeping the source (means, 95% intervals)"), fontsize=9
     )
     return fig
 
@@ -441,7 +448,7 @@ def curves_figure(results: AnyResults, target: str) -> Figure | None:
     ax.set_ylabel("validation accuracy (%)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.25, linewidth=0.5)
-    ax.set_title(f"{results.scenario}: adapting to {target} vs keeping {source}", fontsize=9)
+    ax.set_title(_title(results, f"adapting to {target} vs keeping {source}"), fontsize=9)
     return fig
 
 
@@ -549,10 +556,11 @@ def forgetting_classes_figure(results: AnyResults) -> Figure | None:
     bar = fig.colorbar(image, ax=axes, shrink=0.8, extend="both" if values.max() > vmax else "neither")
     bar.set_label(f"recall change on {results.source} (points)", fontsize=7)
     bar.ax.tick_params(labelsize=6.5)
-    fig.suptitle(
-        f"{results.scenario}: what adapting did to each source class\nrecall on the {results.source} test "
-        "set after adapting minus the baseline's, in points (mean over units)", fontsize=8,
-    )  # fmt: skip
+    what = (
+        f"what adapting did to each source class\nrecall on the {results.source} test set after adapting "
+        "minus the baseline's, in points (mean over units)"
+    )
+    fig.suptitle(_title(results, what), fontsize=8)
     return fig
 
 
@@ -656,7 +664,7 @@ def plot_accuracy_matrix(results: AnyResults, path: str | Path) -> Path:
     m = np.asarray(rows, dtype=float).reshape(len(rows), len(datasets))
     fig = _figure(2.6 + 0.9 * max(len(datasets), 2), 1.2 + 0.3 * len(rows))
     ax = fig.add_subplot()
-    im = _heatmap(ax, m, labels, datasets, f"{results.scenario}: test accuracy (%) per dataset")
+    im = _heatmap(ax, m, labels, datasets, _title(results, "test accuracy (%) per dataset"))
     fig.colorbar(im, ax=ax, shrink=0.8, label="accuracy (%)")
     return save_figure(fig, path)
 
