@@ -66,6 +66,8 @@ _EXPORTS = {
     "RunResult": "fer_avalanche.experiment",
     "plan_cells": "fer_avalanche.experiment",
     "render_report": "fer_avalanche.reporting",
+    "Results": "fer_avalanche.results",
+    "read_results": "fer_avalanche.results",
     "load_model": "fer_avalanche.models.saved",
     "read_model_info": "fer_avalanche.models.saved",
     "evaluate_model": "fer_avalanche.evaluate",

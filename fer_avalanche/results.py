@@ -65,6 +65,7 @@ __all__ = [
     "as_results",
     "json_schema",
     "schema_errors",
+    "Column",
     "column_fields",
 ]
 
@@ -504,8 +505,11 @@ class SequenceResult(_Record):
 
 @dataclass(kw_only=True)
 class Results(_Record):
-    """A run's ``results.json``: see the module docstring. Build one with
-    :func:`fer_avalanche.experiment.records.build_results`, read one with :func:`read_results`."""
+    """A run's ``results.json``: the run's datasets, its baseline units and their mean, its rows, its
+    sequences and (with intervals) the per-(strategy, target) summary.
+
+    Build one with :func:`fer_avalanche.experiment.records.build_results`, read one with
+    :func:`read_results`, write it with :meth:`write`."""
 
     required: ClassVar[tuple[str, ...]] = ("source", "baseline", "rows")
 
@@ -565,7 +569,7 @@ class Results(_Record):
                 raise ReportError(f"{origin}: missing key {key!r} (is this a fer-avalanche results file?)")
         results = typing.cast(Results, _decoded(obj, cls, origin))
         results.schema_version = SCHEMA_VERSION
-        if not results.baselines and "baselines" not in obj:
+        if not results.baselines:  # the older layouts (see _old_baselines)
             results.baselines = _old_baselines(results)
         return results
 
@@ -709,6 +713,23 @@ def read_results(path: str | Path) -> Results:
 
 
 # ------------------------------------------------------------------------------------- columns
+@dataclass(frozen=True)
+class Column:
+    """How the tables show a field declared with ``metadata={"column": Column(...)}``: its ``header`` in
+    ``results.md`` (the CSV uses the field's name), ``scale`` (100: a fraction shown in %) and
+    ``digits``. :mod:`fer_avalanche.reporting.tables` adds such a field of :class:`ResultRow` to the
+    CSV, the main table (the mean over units) and the per-unit table; the schema describes it.
+
+    Example:
+        >>> Column("source acc (%)").scale
+        100.0
+    """
+
+    header: str
+    scale: float = 100.0
+    digits: int = 1
+
+
 def column_fields(cls: type[_Record]) -> list[dataclasses.Field]:  # type: ignore[type-arg]
     """The fields of ``cls`` that declare a table column (``metadata["column"]``), in order.
 
@@ -750,6 +771,8 @@ def _schema(tp: object, defs: dict[str, dict[str, JSON]]) -> dict[str, JSON]:  #
                 if f.name == "extra":
                     continue
                 props[f.name] = _schema(hints[f.name], defs)
+                if isinstance(f.metadata.get("column"), Column):
+                    props[f.name] = {"description": f.metadata["column"].header, **props[f.name]}
                 if f.name in tp.required or (
                     f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
                 ):

@@ -105,7 +105,7 @@ def percentile_interval(draws: np.ndarray | Sequence[float], level: float = LEVE
     return [float(lo), float(hi)]
 
 
-def _rng(seed: int, *parts: Any) -> np.random.Generator:
+def _rng(seed: int, *parts: object) -> np.random.Generator:
     """A generator that depends only on ``seed`` and the names in ``parts`` (not on call order)."""
     key = zlib.crc32("\x1f".join(str(p) for p in parts).encode("utf-8"))
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, key])
@@ -310,7 +310,7 @@ def pareto_front(
 
 
 # --------------------------------------------------------------------------- reading results
-def as_float(v: Any) -> float:
+def as_float(v: object) -> float:
     """A result value as a float: NaN for ``None``, booleans and non-numbers (a row's missing metric).
 
     Example:
@@ -334,7 +334,7 @@ def _unit(entry: Mapping[str, Any]) -> Unit:
     return (entry.get("seed"), entry.get("fold"))
 
 
-def _decode(text: Any, where: str) -> np.ndarray | None:
+def _decode(text: object, where: str) -> np.ndarray | None:
     if text is None:
         return None
     try:
@@ -833,7 +833,7 @@ MIN_UNITS = 3
 COMPARED = ("target_acc", "source_acc", "memory_integrity")
 
 
-def _value(d: Mapping[str, Any], metric: str, source: Any, target: Any) -> Any:
+def _value(d: Mapping[str, Any], metric: str, source: object, target: object) -> Any:
     """``metric`` of a row, or of its metric draws (both hold ``acc`` per dataset, ``memory_integrity``)."""
     if metric in ("target_acc", "source_acc"):
         return (d.get("acc") or {}).get(target if metric == "target_acc" else source)

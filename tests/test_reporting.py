@@ -286,9 +286,7 @@ def test_tradeoff_has_error_bars_on_both_axes_and_joins_the_front() -> None:
     xbars, ybars = ([c for c in ax.collections if c.get_label() == f"_{a}bars"][0] for a in "xy")
     assert (len(xbars.get_segments()), len(ybars.get_segments())) == (3, 4)  # the baseline: vertical only
     front = sorted(
-        (e.memory_integrity, e.target_acc * 100)
-        for e in results.summary
-        if e.target == "jaffe" and e.pareto
+        (e.memory_integrity, e.target_acc * 100) for e in results.summary if e.target == "jaffe" and e.pareto
     )
     assert len(front) == 2
     joined = [line for line in ax.lines if len(line.get_xdata()) == 2]

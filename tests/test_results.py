@@ -231,3 +231,37 @@ def test_a_file_validates_against_the_schema_and_a_broken_one_does_not() -> None
         "$.rows[0].ci.memory_integrity: 1 items",
         "$.summary[0].n_units: str is not ['integer']",
     ]
+
+
+# ---------------------------------------------------------------- stats on the model
+def _without_intervals() -> dict:
+    raw = release()
+    for key in ("summary", "intervals"):
+        raw.pop(key)
+    for record in [*raw["rows"], *raw["baselines"], raw["baseline"]]:
+        record.pop("ci", None)
+        record.pop("ci_scope", None)
+    return raw
+
+
+def test_add_intervals_of_the_model_fills_its_typed_fields_with_the_same_numbers() -> None:
+    from fer_avalanche import stats
+
+    raw = _without_intervals()
+    bare = Results.from_json(raw, "bare")
+    assert not bare.has_intervals() and bare.rows[1].ci is None
+    done = stats.add_intervals(bare, n_boot=200)
+    assert isinstance(done, Results) and done.has_intervals() and bare.rows[1].ci is None  # a new one
+    assert isinstance(done.rows[1].ci.memory_integrity, Interval)
+    assert isinstance(done.summary[1].ci.acc["lab-a"], Interval) and done.baseline.ci_scope == "units"
+    assert done.to_json() == Results.from_json(stats.add_intervals(raw, n_boot=200), "dict").to_json()
+    assert done.with_intervals() is done
+
+
+def test_compare_takes_the_model() -> None:
+    from fer_avalanche import stats
+
+    raw = release()
+    typed = stats.compare(Results.from_json(raw, "r"), "ft-fc", "fusion", n_boot=200)
+    assert typed == stats.compare(raw, "ft-fc", "fusion", n_boot=200)
+    assert [t["target"] for t in typed["targets"]] == ["lab-a", "lab-b"]

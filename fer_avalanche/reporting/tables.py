@@ -1,26 +1,59 @@
-"""Tables of a run: ``results.md`` (:func:`markdown_report`), ``results.csv`` (:func:`results_csv_rows`)
-and the paired comparison (:func:`format_comparison`)."""
+"""Tables of a run, read from the attributes of :class:`~fer_avalanche.results.Results`: ``results.md``
+(:func:`markdown_report`), ``results.csv`` (:func:`results_csv_rows`, :func:`csv_text`) and the paired
+comparison (:func:`format_comparison`).
+
+The metric columns are declared once, in :data:`METRICS` (name, header, how a row or summary entry
+gives its value and interval, its scale): the CSV, the main table of ``results.md`` and its per-unit
+table are drawn from that list. A field of :class:`~fer_avalanche.results.ResultRow` declared with
+``metadata={"column": Column(...)}`` is a column too (after the declared ones; a summary shows the
+mean over its units), so a new number a strategy records needs that one field in the model.
+
+Example:
+    >>> from fer_avalanche.results import Results
+    >>> r = Results.from_json({"source": "s", "datasets": ["s", "t"],
+    ...     "baseline": {"acc": {"s": 0.8, "t": 0.3}},
+    ...     "rows": [{"strategy": "ft-fc", "target": "t", "seed": 0, "acc": {"s": 0.6, "t": 0.9},
+    ...               "memory_integrity": 0.75}]})
+    >>> header, rows = results_csv_rows(r)
+    >>> rows[1]["strategy"], rows[1]["target_acc"], rows[1]["memory_integrity"]
+    ('ft-fc', 0.9, 0.75)
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from fer_avalanche.class_report import class_sections
-from fer_avalanche.results import Results, as_results
-from fer_avalanche.stats import ROW_METRICS, as_float
+from fer_avalanche.results import (
+    JSON,
+    BaselineEntry,
+    Column,
+    Interval,
+    ResultRow,
+    Results,
+    SequenceResult,
+    SummaryEntry,
+    as_results,
+    column_fields,
+)
+from fer_avalanche.stats import as_float
 
 __all__ = [
     "LEGEND",
     "SEQ_LEGEND",
     "FRONT_MARK",
     "IMAGES_MARK",
+    "Metric",
+    "METRICS",
+    "BUDGET_COLUMNS",
+    "metrics",
     "results_csv_rows",
     "csv_text",
     "markdown_report",
@@ -70,6 +103,7 @@ FRONT_MARK = "★"
 IMAGES_MARK = "ⁱ"
 
 
+# --------------------------------------------------------------------------- formatting
 def _mean_std(values: Sequence[float]) -> tuple[float, float, int]:
     vals = [v for v in values if math.isfinite(v)]
     if not vals:
@@ -91,8 +125,8 @@ def _fmt(values: Sequence[float], scale: float = 100.0, digits: int = 1) -> str:
 
 
 def _fmt_ci(
-    value: Any,
-    ci: Sequence[float] | None,
+    value: float | None,
+    ci: Interval | None,
     scale: float = 100.0,
     digits: int = 1,
     spread: Sequence[float] = (),
@@ -103,146 +137,164 @@ def _fmt_ci(
     v = as_float(value)
     if not math.isfinite(v):
         return "–"
-    if ci is None or len(ci) != 2 or not all(math.isfinite(as_float(c)) for c in ci):
+    if ci is None or not ci.finite:
         finite = [x for x in spread if math.isfinite(x)]
         return _fmt(finite, scale, digits) if len(finite) > 1 else f"{v * scale:.{digits}f}"
-    lo, hi = as_float(ci[0]) * scale, as_float(ci[1]) * scale
+    lo, hi = ci.lo * scale, ci.hi * scale
     return f"{v * scale:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]{mark}"
 
 
-def _fmt_count(value: Any, digits: int = 0) -> str:
+def _fmt_count(value: float | None, digits: int = 0) -> str:
     v = as_float(value)
     return "–" if not math.isfinite(v) else f"{v:,.{digits}f}"
 
 
-def _safe_name(*parts: Any) -> str:
-    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", str(p)) for p in parts)
-
-
-def _datasets(results: Mapping[str, Any]) -> list[str]:
-    return list(results.get("datasets") or results.get("baseline", {}).get("acc", {}).keys())
-
-
-def _targets_in_order(results: Mapping[str, Any]) -> list[str]:
-    order = [d for d in _datasets(results) if d != results.get("source")]
-    for row in results.get("rows", []):
-        if row["target"] not in order:
-            order.append(row["target"])
-    return order
-
-
-def _strategies_in_order(results: Mapping[str, Any]) -> list[str]:
-    return list(dict.fromkeys(str(row["strategy"]) for row in results.get("rows", [])))
-
-
-def _row_values(row: Mapping[str, Any], source: str) -> dict[str, float]:
-    acc, f1 = row.get("acc", {}), row.get("macro_f1", {}) or {}
-    target = row["target"]
-    return {
-        "source_acc": as_float(acc.get(source)),
-        "target_acc": as_float(acc.get(target)),
-        "memory_integrity": as_float(row.get("memory_integrity")),
-        "source_drop": as_float(row.get("source_drop")),
-        "target_gain": as_float(row.get("target_gain")),
-        "target_macro_f1": as_float(f1.get(target)),
-        "source_macro_f1": as_float(f1.get(source)),
-    }
-
-
-def _row_ci(row: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """A row's (or summary entry's) intervals by the names of :func:`_row_values`."""
-    ci = row.get("ci") or {}
-    acc = ci.get("acc") or {}
-    return {
-        "source_acc": acc.get(source),
-        "target_acc": acc.get(row["target"]),
-        **{name: ci.get(name) for name in ROW_METRICS},
-    }
-
-
-def _unit_label(entry: Mapping[str, Any]) -> str:
-    seed, fold = entry.get("seed"), entry.get("fold")
+def _unit_label(seed: int | str | None, fold: int | None) -> str:
     text = f"seed {seed if seed is not None else '–'}"
     return text + (f", fold {fold}" if fold is not None else "")
 
 
-def _summary_in_order(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Summary entries: targets in dataset order, strategies in the order rows first show them."""
-    strategies = _strategies_in_order(results)
-    summary = list(results.get("summary") or [])
-    rank = {t: k for k, t in enumerate(_targets_in_order(results))}
-    return sorted(
-        summary,
-        key=lambda e: (rank.get(e["target"], len(rank)), strategies.index(e["strategy"])
-                       if e["strategy"] in strategies else len(strategies)),
-    )  # fmt: skip
+# --------------------------------------------------------------------------- columns
+#: A row of the results or an entry of their summary: what a metric column reads.
+Line = ResultRow | SummaryEntry
 
 
-def _members(results: Mapping[str, Any], entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [
-        r
-        for r in results.get("rows", [])
-        if r["strategy"] == entry["strategy"] and r["target"] == entry["target"]
-    ]
+def _acc(line: Line, dataset: str) -> float | None:
+    return line.acc.get(dataset)
 
 
-def _baseline_entries(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One entry per baseline unit: ``{"seed", "fold", "acc", "macro_f1", "ci"}``.
+def _ci_acc(line: Line, dataset: str) -> Interval | None:
+    return line.ci.acc.get(dataset) if line.ci is not None else None
 
-    From ``baselines`` when the run has it, else from the older ``baseline["per_seed"]`` (macro-F1 then
-    known for the first seed only).
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric column of the tables: ``name`` in ``results.csv`` (with ``<name>_lo``/``<name>_hi``
+    when it has an ``interval``), ``column.header`` in ``results.md``; ``value(line, source)`` and
+    ``interval(line, source)`` read a :class:`ResultRow` or a :class:`SummaryEntry`; ``baseline`` is
+    its cell in the baseline's line of ``results.md`` (given the baseline's units, its interval of
+    source and target accuracy, the target and the images mark)."""
+
+    name: str
+    column: Column
+    value: Callable[[Line, str], float | None]
+    interval: Callable[[Line, str], Interval | None] | None = None
+    #: position of its ``_lo``/``_hi`` columns among the CSV's interval bounds
+    ci_rank: int = 0
+    #: without an interval, show ``mean ± std`` over units (False: the mean alone)
+    spread: bool = True
+    #: in the per-unit table of ``results.md``
+    per_unit: bool = True
+    baseline: Callable[[_BaselineCell], str] | None = None
+
+
+@dataclass(frozen=True)
+class _BaselineCell:
+    """What the baseline's line of ``results.md`` knows: its units, the mean's interval, the target."""
+
+    entries: list[BaselineEntry]
+    ci: Mapping[str, Interval | None]
+    source: str
+    target: str
+    mark: str
+
+    def acc(self, dataset: str) -> str:
+        values = [as_float(b.acc.get(dataset)) for b in self.entries]
+        return _fmt_ci(_mean_std(values)[0], self.ci.get(dataset), spread=values, mark=self.mark)
+
+    def f1(self, dataset: str) -> str:
+        f1 = [b.macro_f1 for b in self.entries if b.macro_f1]
+        return _fmt_ci(_mean_std([as_float(f.get(dataset)) for f in f1])[0], None)
+
+
+def _unless_no_target(text: str) -> Callable[[_BaselineCell], str]:
+    return lambda b: text if b.target != "–" else "–"
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("source_acc", Column("source acc (%)"), lambda r, s: _acc(r, s), lambda r, s: _ci_acc(r, s),
+           ci_rank=0, baseline=lambda b: b.acc(b.source)),
+    Metric("target_acc", Column("target acc (%)"), lambda r, s: _acc(r, r.target),
+           lambda r, s: _ci_acc(r, r.target), ci_rank=1,
+           baseline=lambda b: b.acc(b.target) if b.target != "–" else "–"),
+    Metric("memory_integrity", Column("MI", scale=1.0, digits=3), lambda r, s: r.memory_integrity,
+           lambda r, s: r.ci.memory_integrity if r.ci else None, ci_rank=2, baseline=lambda b: "1.000"),
+    Metric("source_drop", Column("source drop (pts)"), lambda r, s: r.source_drop,
+           lambda r, s: r.ci.source_drop if r.ci else None, ci_rank=4, per_unit=False,
+           baseline=lambda b: "0.0"),
+    Metric("target_gain", Column("target gain (pts)"), lambda r, s: r.target_gain,
+           lambda r, s: r.ci.target_gain if r.ci else None, ci_rank=3, baseline=_unless_no_target("0.0")),
+    Metric("target_macro_f1", Column("target macro-F1 (%)"), lambda r, s: r.macro_f1.get(r.target),
+           spread=False, per_unit=False, baseline=lambda b: b.f1(b.target) if b.target != "–" else "–"),
+    Metric("source_macro_f1", Column("source macro-F1 (%)"), lambda r, s: r.macro_f1.get(s), spread=False,
+           per_unit=False, baseline=lambda b: b.f1(b.source)),
+)  # fmt: skip
+
+#: The budget columns: key of :class:`~fer_avalanche.results.Budget`, header in ``results.md``
+#: (``None``: CSV only) and digits.
+BUDGET_COLUMNS: tuple[tuple[str, str | None, int], ...] = (
+    ("steps", "steps", 0), ("target_passes", "target passes", 2), ("source_samples", "source samples", 0),
+    ("epochs", None, 0),
+)  # fmt: skip
+
+
+def _field_metric(name: str, column: Column) -> Metric:
+    def value(line: Line, source: str) -> float | None:
+        v = getattr(line, name, None)
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    return Metric(name, column, value, baseline=lambda b: "–")
+
+
+def metrics(row_type: type[ResultRow] = ResultRow) -> list[Metric]:
+    """:data:`METRICS`, then a column per field of ``row_type`` declared with ``metadata["column"]``.
+
+    Example:
+        >>> [m.name for m in metrics()][:3]
+        ['source_acc', 'target_acc', 'memory_integrity']
     """
-    if results.get("baselines"):
-        return [
-            {
-                "seed": b.get("seed"),
-                "fold": b.get("fold"),
-                "acc": b.get("acc") or {},
-                "macro_f1": b.get("macro_f1") or {},
-                "ci": b.get("ci") or {},
-            }
-            for b in results["baselines"]
-        ]
-    base = results.get("baseline", {}) or {}
-    per_seed = base.get("per_seed") or {}
-    seeds = results.get("seeds") or []
-    if not per_seed:
-        return [
-            {
-                "seed": seeds[0] if seeds else None,
-                "fold": None,
-                "acc": base.get("acc", {}),
-                "macro_f1": base.get("macro_f1", {}),
-                "ci": base.get("ci") or {},
-            }
-        ]
-    first = str(seeds[0]) if seeds else next(iter(per_seed))
-    return [
-        {
-            "seed": int(s) if str(s).lstrip("-").isdigit() else s,
-            "fold": None,
-            "acc": entry.get("acc", {}),
-            "macro_f1": base.get("macro_f1", {}) if str(s) == first else {},
-            "ci": {},
-        }
-        for s, entry in per_seed.items()
-    ]
+    return [*METRICS, *(_field_metric(f.name, f.metadata["column"]) for f in column_fields(row_type))]
 
 
-# --------------------------------------------------------------------------- tables
-BUDGET_KEYS = ("steps", "target_passes", "source_samples", "epochs")
-CI_COLUMNS = ("source_acc", "target_acc", "memory_integrity", "target_gain", "source_drop")
+def _row_type(results: Results) -> type[ResultRow]:
+    return type(results.rows[0]) if results.rows else ResultRow
 
 
-def results_csv_rows(results: Results | Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def _summary_value(
+    metric: Metric, entry: SummaryEntry, members: Sequence[ResultRow], source: str
+) -> float | None:
+    """A metric of a summary entry: its own field, else the mean over its units (a field-declared column)."""
+    if metric in METRICS:
+        return metric.value(entry, source)
+    mean, _, n = _mean_std([as_float(metric.value(r, source)) for r in members])
+    return mean if n else None
+
+
+# --------------------------------------------------------------------------- csv
+def _clean(v: JSON) -> JSON:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)  # counts (budget steps, samples) stay integers
+    f = as_float(v) if not isinstance(v, str) else v
+    if isinstance(f, float):
+        return round(f, 6) if math.isfinite(f) else ""
+    return f
+
+
+def _bounds(name: str, ci: Interval | None) -> dict[str, JSON]:
+    lo, hi = (ci.lo, ci.hi) if ci is not None else (None, None)
+    return {f"{name}_lo": _clean(lo), f"{name}_hi": _clean(hi)}
+
+
+def results_csv_rows(results: Results | Mapping[str, JSON]) -> tuple[list[str], list[dict[str, JSON]]]:
     """Header and rows of ``results.csv``: baseline row(s) first (one per unit), then one per results row.
 
-    Columns: ``strategy, target, seed, fold, [step,] source_acc, target_acc, memory_integrity,
-    source_drop, target_gain, target_macro_f1, source_macro_f1, train_time_s, budget_steps,
-    budget_target_passes, budget_source_samples, budget_epochs, selected_epoch``, the interval bounds
-    ``<metric>_lo, <metric>_hi`` of source/target acc, MI, target gain and source drop, then
-    ``acc_<dataset>..., acc_<dataset>_lo/_hi..., macro_f1_<dataset>...`` (fractions rounded to 6
-    decimals; empty = not applicable or unknown). Baseline rows have strategy ``baseline`` and no target.
+    Columns: ``strategy, target, seed, fold, [step,] [variant,]`` the metrics (:func:`metrics`:
+    ``source_acc, target_acc, memory_integrity, source_drop, target_gain, target_macro_f1,
+    source_macro_f1``), ``train_time_s, budget_steps, budget_target_passes, budget_source_samples,
+    budget_epochs, selected_epoch``, the interval bounds ``<metric>_lo, <metric>_hi`` of source/target
+    acc, MI, target gain and source drop, then ``acc_<dataset>..., acc_<dataset>_lo/_hi...,
+    macro_f1_<dataset>...`` (fractions rounded to 6 decimals; empty = not applicable or unknown).
+    Baseline rows have strategy ``baseline`` and no target.
 
     Example:
         >>> header, _ = results_csv_rows({"source": "s", "datasets": ["s"], "baseline": {"acc": {"s": 1.0}},
@@ -250,84 +302,72 @@ def results_csv_rows(results: Results | Mapping[str, Any]) -> tuple[list[str], l
         >>> header[:6]
         ['strategy', 'target', 'seed', 'fold', 'source_acc', 'target_acc']
     """
-    results = results.to_json() if isinstance(results, Results) else results
-    source = results.get("source", "")
-    datasets = _datasets(results)
-    rows = results.get("rows", [])
-    has_step = any("step" in r for r in rows)
+    results = as_results(results)
+    source, datasets, rows = results.source, results.dataset_names(), results.rows
+    columns = metrics(_row_type(results))
+    with_ci = sorted((m for m in columns if m.interval is not None), key=lambda m: m.ci_rank)
+    has_step = any(r.step is not None for r in rows)
     header = ["strategy", "target", "seed", "fold"] + (["step"] if has_step else [])
-    header += [
-        "source_acc", "target_acc", "memory_integrity", "source_drop", "target_gain",
-        "target_macro_f1", "source_macro_f1", "train_time_s",
-    ]  # fmt: skip
-    header += [f"budget_{k}" for k in BUDGET_KEYS] + ["selected_epoch"]
-    header += [f"{m}_{end}" for m in CI_COLUMNS for end in ("lo", "hi")]
+    header += [m.name for m in columns] + ["train_time_s"]
+    header += [f"budget_{k}" for k, _, _ in BUDGET_COLUMNS] + ["selected_epoch"]
+    header += [f"{m.name}_{end}" for m in with_ci for end in ("lo", "hi")]
     header += [f"acc_{d}" for d in datasets]
     header += [f"acc_{d}_{end}" for d in datasets for end in ("lo", "hi")]
     header += [f"macro_f1_{d}" for d in datasets]
-    swept = any(r.get("variant") for r in rows)
+    swept = results.has_sweep()
     if swept:  # a sweep: which variant each row is (baseline rows: empty, shared by the variants)
         header.insert(4 + has_step, "variant")
 
-    def clean(v: Any) -> Any:
-        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-            return int(v)  # counts (budget steps, samples) stay integers
-        f = as_float(v) if not isinstance(v, str) else v
-        if isinstance(f, float):
-            return round(f, 6) if math.isfinite(f) else ""
-        return f
-
-    def bounds(name: str, ci: Any) -> dict[str, Any]:
-        lo, hi = ci if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
-        return {f"{name}_lo": clean(lo), f"{name}_hi": clean(hi)}
-
-    out: list[dict[str, Any]] = []
-    for entry in _baseline_entries(results):
-        acc_ci = (entry.get("ci") or {}).get("acc") or {}
-        line: dict[str, Any] = {
+    out: list[dict[str, JSON]] = []
+    for entry in results.baselines:
+        acc_ci = entry.ci.acc if entry.ci is not None else {}
+        line: dict[str, JSON] = {
             "strategy": "baseline",
             "target": "",
-            "seed": "" if entry["seed"] is None else entry["seed"],
-            "fold": "" if entry["fold"] is None else entry["fold"],
-            "source_acc": clean(entry["acc"].get(source)),
+            "seed": "" if entry.seed is None else entry.seed,
+            "fold": "" if entry.fold is None else entry.fold,
+            "source_acc": _clean(entry.acc.get(source)),
             "memory_integrity": 1.0,
             "source_drop": 0.0,
-            "source_macro_f1": clean(entry["macro_f1"].get(source)),
-            **bounds("source_acc", acc_ci.get(source)),
+            "source_macro_f1": _clean(entry.macro_f1.get(source)),
+            **_bounds("source_acc", acc_ci.get(source)),
         }
-        line.update({f"acc_{d}": clean(entry["acc"].get(d)) for d in datasets})
-        for d in datasets:
-            line.update(bounds(f"acc_{d}", acc_ci.get(d)))
-        line.update({f"macro_f1_{d}": clean(entry["macro_f1"].get(d)) for d in datasets})
-        out.append(line)
+        out.append(line | _per_dataset(entry.acc, entry.macro_f1, acc_ci, datasets))
     for row in rows:
-        fold = row.get("fold")
         line = {
-            "strategy": row["strategy"],
-            "target": row["target"],
-            "seed": row.get("seed", ""),
-            "fold": "" if fold is None else fold,
+            "strategy": row.strategy,
+            "target": row.target,
+            "seed": row.seed,
+            "fold": "" if row.fold is None else row.fold,
         }
         if has_step:
-            line["step"] = row.get("step", "")
+            line["step"] = "" if row.step is None else row.step
         if swept:
             from fer_avalanche.config import variant_label
 
-            line["variant"] = variant_label(row.get("variant") or {})
-        line.update({k: clean(v) for k, v in _row_values(row, source).items()})
-        line["train_time_s"] = clean(row.get("train_time_s"))
-        budget = row.get("budget") or {}
-        line.update({f"budget_{k}": clean(budget.get(k)) for k in BUDGET_KEYS})
-        line["selected_epoch"] = "" if row.get("selected_epoch") is None else row["selected_epoch"]
-        for name, ci in _row_ci(row, source).items():
-            line.update(bounds(name, ci))
-        acc_ci = (row.get("ci") or {}).get("acc") or {}
-        line.update({f"acc_{d}": clean(row.get("acc", {}).get(d)) for d in datasets})
-        for d in datasets:
-            line.update(bounds(f"acc_{d}", acc_ci.get(d)))
-        line.update({f"macro_f1_{d}": clean((row.get("macro_f1") or {}).get(d)) for d in datasets})
-        out.append(line)
+            line["variant"] = variant_label(dict(row.variant))
+        line.update({m.name: _clean(m.value(row, source)) for m in columns})
+        line["train_time_s"] = _clean(row.train_time_s)
+        line.update({f"budget_{k}": _clean(row.budget.get(k)) for k, _, _ in BUDGET_COLUMNS})
+        line["selected_epoch"] = "" if row.selected_epoch is None else row.selected_epoch
+        for m in with_ci:
+            line.update(_bounds(m.name, m.interval(row, source)))  # type: ignore[misc]
+        acc_ci = row.ci.acc if row.ci is not None else {}
+        out.append(line | _per_dataset(row.acc, row.macro_f1, acc_ci, datasets))
     return header, out
+
+
+def _per_dataset(
+    acc: Mapping[str, float],
+    f1: Mapping[str, float],
+    acc_ci: Mapping[str, Interval | None],
+    datasets: Sequence[str],
+) -> dict[str, JSON]:
+    line: dict[str, JSON] = {f"acc_{d}": _clean(acc.get(d)) for d in datasets}
+    for d in datasets:
+        line.update(_bounds(f"acc_{d}", acc_ci.get(d)))
+    line.update({f"macro_f1_{d}": _clean(f1.get(d)) for d in datasets})
+    return line
 
 
 def csv_text(results: Results) -> str:
@@ -340,6 +380,7 @@ def csv_text(results: Results) -> str:
     return buf.getvalue()
 
 
+# --------------------------------------------------------------------------- markdown
 def _md_table(
     header: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str] | None = None
 ) -> str:
@@ -349,102 +390,95 @@ def _md_table(
     return "\n".join(lines)
 
 
-MAIN_HEADER = [
-    "strategy", "target", "source acc (%)", "target acc (%)", "MI", "source drop (pts)",
-    "target gain (pts)", "target macro-F1 (%)", "source macro-F1 (%)", "steps", "target passes",
-    "source samples", "units", "front",
-]  # fmt: skip
+def _main_header(columns: Sequence[Metric]) -> list[str]:
+    budget = [h for _, h, _ in BUDGET_COLUMNS if h is not None]
+    return ["strategy", "target", *(m.column.header for m in columns), *budget, "units", "front"]
 
 
-def _baseline_line(results: Mapping[str, Any], target: str) -> list[str]:
-    source = results.get("source", "")
-    base = _baseline_entries(results)
-    ci = ((results.get("baseline") or {}).get("ci") or {}).get("acc") or {}
-    src = [as_float(b["acc"].get(source)) for b in base]
-    tgt = [as_float(b["acc"].get(target)) for b in base]
-    f1 = [b["macro_f1"] for b in base if b["macro_f1"]]
-    mark = IMAGES_MARK if (results.get("baseline") or {}).get("ci_scope") == "images" else ""
+def _budget_cells(budget_of: Callable[[str], float | None]) -> list[str]:
+    return [_fmt_count(budget_of(k), digits) for k, h, digits in BUDGET_COLUMNS if h is not None]
+
+
+def _baseline_line(results: Results, target: str, columns: Sequence[Metric]) -> list[str]:
+    ci = results.baseline.ci.acc if results.baseline.ci is not None else {}
+    mark = IMAGES_MARK if results.baseline.ci_scope == "images" else ""
+    cell = _BaselineCell(results.baselines, ci, results.source, target, mark)
+    cells = [m.baseline(cell) if m.baseline is not None else "–" for m in columns]
+    budget = ["–" for _, h, _ in BUDGET_COLUMNS if h is not None]
+    return ["baseline", target, *cells, *budget, str(len(results.baselines)), ""]
+
+
+def _summary_line(results: Results, entry: SummaryEntry, columns: Sequence[Metric]) -> list[str]:
+    source = results.source
+    members = results.members(entry.strategy, entry.target)
+    mark = IMAGES_MARK if entry.ci_scope == "images" else ""
+    cells = []
+    for m in columns:
+        value = _summary_value(m, entry, members, source)
+        scale, digits = m.column.scale, m.column.digits
+        if not m.spread:
+            cells.append(_fmt_ci(value, None, scale, digits))
+            continue
+        spread = [as_float(m.value(r, source)) for r in members]
+        ci = m.interval(entry, source) if m.interval is not None else None
+        cells.append(_fmt_ci(value, ci, scale, digits, spread, mark))
     return [
-        "baseline", target, _fmt_ci(_mean_std(src)[0], ci.get(source), spread=src, mark=mark),
-        _fmt_ci(_mean_std(tgt)[0], ci.get(target), spread=tgt, mark=mark) if target != "–" else "–",
-        "1.000", "0.0", "0.0" if target != "–" else "–",
-        _fmt_ci(_mean_std([as_float(f.get(target)) for f in f1])[0], None) if target != "–" else "–",
-        _fmt_ci(_mean_std([as_float(f.get(source)) for f in f1])[0], None), "–", "–", "–", str(len(base)), "",
+        entry.strategy, entry.target, *cells, *_budget_cells(entry.budget.get), str(entry.n_units),
+        FRONT_MARK if entry.pareto else "",
     ]  # fmt: skip
 
 
-def _summary_line(results: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
-    source = results.get("source", "")
-    ci = _row_ci(entry, source)
-    spread = {k: [v[k] for v in (_row_values(r, source) for r in _members(results, entry))] for k in ci}
-    f1 = entry.get("macro_f1") or {}
-    budget = entry.get("budget") or {}
-
-    mark = IMAGES_MARK if entry.get("ci_scope") == "images" else ""
-
-    def cell(name: str, scale: float = 100.0, digits: int = 1) -> str:
-        return _fmt_ci(entry.get(name), ci[name], scale, digits, spread[name], mark)
-
-    return [
-        entry["strategy"], entry["target"], cell("source_acc"), cell("target_acc"),
-        cell("memory_integrity", 1.0, 3), cell("source_drop"), cell("target_gain"),
-        _fmt_ci(f1.get(entry["target"]), None), _fmt_ci(f1.get(source), None),
-        _fmt_count(budget.get("steps")), _fmt_count(budget.get("target_passes"), 2),
-        _fmt_count(budget.get("source_samples")), str(entry.get("n_units", "–")),
-        FRONT_MARK if entry.get("pareto") else "",
-    ]  # fmt: skip
-
-
-def _per_unit_table(results: Mapping[str, Any]) -> list[str]:
-    source = results.get("source", "")
+def _per_unit_table(results: Results, columns: Sequence[Metric]) -> list[str]:
+    source = results.source
+    shown = [m for m in columns if m.per_unit]
     lines = []
-    for row in results.get("rows", []):
-        ci, v = _row_ci(row, source), _row_values(row, source)
-        budget = row.get("budget") or {}
+    for row in results.rows:
+        cells = []
+        for m in shown:
+            ci = m.interval(row, source) if m.interval is not None else None
+            cells.append(_fmt_ci(m.value(row, source), ci, m.column.scale, m.column.digits))
         lines.append(
             [
-                row["strategy"], row["target"], _unit_label(row),
-                _fmt_ci(v["source_acc"], ci["source_acc"]), _fmt_ci(v["target_acc"], ci["target_acc"]),
-                _fmt_ci(v["memory_integrity"], ci["memory_integrity"], 1.0, 3),
-                _fmt_ci(v["target_gain"], ci["target_gain"]), _fmt_count(budget.get("steps")),
-                _fmt_count(budget.get("target_passes"), 2), _fmt_count(budget.get("source_samples")),
+                row.strategy,
+                row.target,
+                _unit_label(row.seed, row.fold),
+                *cells,
+                *_budget_cells(row.budget.get),
             ]
-        )  # fmt: skip
-    header = [
-        "strategy", "target", "unit", "source acc (%)", "target acc (%)", "MI", "target gain (pts)",
-        "steps", "target passes", "source samples",
-    ]  # fmt: skip
+        )
+    budget = [h for _, h, _ in BUDGET_COLUMNS if h is not None]
+    header = ["strategy", "target", "unit", *(m.column.header for m in shown), *budget]
     return [
         "## Per seed and fold",
         "",
         "Each row is one unit: its intervals cover the test images only (no seed-to-seed noise).",
         "",
-        _md_table(header, lines, ["---"] * 3 + ["---:"] * 7),
+        _md_table(header, lines, ["---"] * 3 + ["---:"] * (len(header) - 3)),
         "",
     ]
 
 
-def _sequence_title(s: Mapping[str, Any]) -> str:
-    return f"{s['strategy']} ({_unit_label(s)})"
+def _sequence_title(s: SequenceResult) -> str:
+    return f"{s.strategy} ({_unit_label(s.seed, s.fold)})"
 
 
-def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[str, Any]]) -> list[str]:
+_SEQ_METRICS = ("average_accuracy", "bwt", "forgetting", "max_forgetting")
+
+
+def _sequence_section(results: Results, sequences: Sequence[SequenceResult]) -> list[str]:
     out = ["## Sequential streams", ""]
     summary = []
-    for strategy in dict.fromkeys(s["strategy"] for s in sequences):
-        members = [s for s in sequences if s["strategy"] == strategy]
+    for strategy in dict.fromkeys(s.strategy for s in sequences):
+        members = [s for s in sequences if s.strategy == strategy]
         summary.append(
             [strategy, str(len(members))]
-            + [
-                _fmt([as_float(s.get(k)) for s in members])
-                for k in ("average_accuracy", "bwt", "forgetting", "max_forgetting")
-            ]
+            + [_fmt([as_float(getattr(s, k)) for s in members]) for k in _SEQ_METRICS]
         )
     header = ["strategy", "units", "avg acc (%)", "BWT (pts)", "forgetting (pts)", "max forgetting (pts)"]
     out += [_md_table(header, summary), ""]
     for s in sequences:
-        order = list(s.get("order") or _datasets(results))
-        matrix = np.asarray([[as_float(v) for v in r] for r in s.get("matrix") or []], dtype=float)
+        order = list(s.order or results.dataset_names())
+        matrix = np.asarray([[as_float(v) for v in r] for r in s.matrix], dtype=float)
         matrix = matrix.reshape(-1, len(order))
         out += [f"### {_sequence_title(s)}: accuracy matrix R (%)", ""]
         mrows = []
@@ -457,23 +491,23 @@ def _sequence_section(results: Mapping[str, Any], sequences: Sequence[Mapping[st
             mrows.append([label] + [_fmt([v]) for v in r])
         out += [_md_table(["after step"] + order, mrows), ""]
         out += [
-            f"avg acc {_fmt([as_float(s.get('average_accuracy'))])} % · "
-            f"BWT (GEM/Avalanche) {_fmt([as_float(s.get('bwt'))])} pts · "
-            f"forgetting (Avalanche) {_fmt([as_float(s.get('forgetting'))])} pts · "
-            f"max forgetting (Chaudhry et al.) {_fmt([as_float(s.get('max_forgetting'))])} pts",
+            f"avg acc {_fmt([as_float(s.average_accuracy)])} % · "
+            f"BWT (GEM/Avalanche) {_fmt([as_float(s.bwt)])} pts · "
+            f"forgetting (Avalanche) {_fmt([as_float(s.forgetting)])} pts · "
+            f"max forgetting (Chaudhry et al.) {_fmt([as_float(s.max_forgetting)])} pts",
             "",
         ]
     return out + [SEQ_LEGEND, ""]
 
 
-def markdown_report(results: Results | Mapping[str, Any]) -> str:
+def markdown_report(results: Results | Mapping[str, JSON]) -> str:
     """The Markdown text of ``results.md``: the main table, per-unit and sequential tables, a legend.
 
     Main table (from ``summary``; computed when missing): one row per (target, strategy), the baseline
-    first for each target; source and target accuracy, MI, source drop and target gain as
-    ``value [low, high]``, target and source macro-F1, the budget (steps, target passes, source
-    samples), the number of units and the Pareto mark. With several units per row, a per-unit table
-    follows.
+    first for each target; the :func:`metrics` (source and target accuracy, MI, source drop and target
+    gain as ``value [low, high]``, target and source macro-F1), the budget (steps, target passes,
+    source samples), the number of units and the Pareto mark. With several units per row, a per-unit
+    table follows.
 
     Example:
         >>> text = markdown_report({"scenario": "x", "mode": "pairwise", "source": "s",
@@ -485,59 +519,55 @@ def markdown_report(results: Results | Mapping[str, Any]) -> str:
         >>> "| ft-fc | t | 60.0 | 90.0 | 0.750 | 20.0 | 60.0 | 90.0 | 50.0 | 120 | 5.00 | – | 1 | ★ |" in text
         True
     """
-    results = as_results(results).with_intervals().to_json()
-    from fer_avalanche import sweeps
-
-    if sweeps.has_sweep(results):
+    results = as_results(results).with_intervals()
+    if results.has_sweep():
         return _sweep_report(results)
-    source = results.get("source", "")
-    mode = results.get("mode", "pairwise")
-    out = [f"# Results: {results.get('scenario', '')}", ""]
-    info = f"Mode: **{mode}** · source: **{source}** · datasets: {', '.join(_datasets(results))}"
-    rows = results.get("rows", [])
-    seeds = sorted({r.get("seed") for r in rows if r.get("seed") is not None})
-    folds = sorted({r.get("fold") for r in rows if r.get("fold") is not None})
+    source, mode = results.source, results.mode
+    out = [f"# Results: {results.scenario}", ""]
+    info = f"Mode: **{mode}** · source: **{source}** · datasets: {', '.join(results.dataset_names())}"
+    rows = results.rows
+    seeds = sorted({r.seed for r in rows if r.seed is not None})  # type: ignore[type-var]
+    folds = sorted({r.fold for r in rows if r.fold is not None})
     if seeds:
         info += f" · seeds: {', '.join(str(s) for s in seeds)}"
     if folds:
         info += f" · folds: {', '.join(str(f) for f in folds)}"
-    intervals = results.get("intervals") or {}
-    if intervals:
-        info += f" · intervals: {intervals.get('level', 0.95):.0%} bootstrap, {intervals.get('n_boot')} draws"
+    if results.intervals is not None:
+        info += f" · intervals: {results.intervals.level:.0%} bootstrap, {results.intervals.n_boot} draws"
     out += [info, ""]
 
-    summary = _summary_in_order(results)
+    columns = metrics(_row_type(results))
+    summary = results.summary_in_order()
     table: list[list[str]] = []
-    for target in _targets_in_order(results):
-        entries = [e for e in summary if e["target"] == target]
-        if not any(e["strategy"] == "baseline" for e in entries):
-            table.append(_baseline_line(results, target))
-        table += [_summary_line(results, e) for e in entries]
+    for target in results.targets_in_order():
+        entries = [e for e in summary if e.target == target]
+        if not any(e.strategy == "baseline" for e in entries):
+            table.append(_baseline_line(results, target, columns))
+        table += [_summary_line(results, e, columns) for e in entries]
     if not rows:
-        table.append(_baseline_line(results, "–"))
+        table.append(_baseline_line(results, "–", columns))
     if mode in ("sequential", "class-incremental"):
         out += ["Rows: the model after the step that trained on *target*; source = the first dataset.", ""]
-    align = ["---", "---"] + ["---:"] * (len(MAIN_HEADER) - 3) + [":---:"]
-    out += [_md_table(MAIN_HEADER, table, align), "", LEGEND, ""]
-    out += class_sections(results)
-    if any(int(e.get("n_units") or 0) > 1 for e in summary):
-        out += _per_unit_table(results)
-    sequences = results.get("sequences") or []
-    if sequences:
-        out += _sequence_section(results, sequences)
+    header = _main_header(columns)
+    align = ["---", "---"] + ["---:"] * (len(header) - 3) + [":---:"]
+    out += [_md_table(header, table, align), "", LEGEND, ""]
+    out += class_sections(results.to_json())
+    if any(e.n_units > 1 for e in summary):
+        out += _per_unit_table(results, columns)
+    if results.sequences:
+        out += _sequence_section(results, results.sequences)
     return "\n".join(out)
 
 
-def _sweep_report(results: Mapping[str, Any]) -> str:
+def _sweep_report(results: Results) -> str:
     """``results.md`` of a sweep: one section per variant (its own table, read like a run without a
     sweep: intervals, Pareto front and units within the variant)."""
-    from fer_avalanche import sweeps
     from fer_avalanche.config import variant_label
 
-    variants = sweeps.variants_of(results)
+    variants = results.variants()
     keys = list(dict.fromkeys(k for v in variants for k in v))
     out = [
-        f"# Results: {results.get('scenario', '')}",
+        f"# Results: {results.scenario}",
         "",
         f"A sweep of {len(variants)} variants over {', '.join(f'`{k}`' for k in keys)}; one section per "
         "variant (intervals, front and comparisons within it; `fer-avalanche report RUN --compare A B "
@@ -545,8 +575,8 @@ def _sweep_report(results: Mapping[str, Any]) -> str:
         "",
     ]
     for i, variant in enumerate(variants):
-        body = markdown_report(sweeps.variant_view(results, variant)).splitlines()
-        out += [f"## Variant {i}: {variant_label(variant)}", ""]
+        body = markdown_report(results.for_variant(variant)).splitlines()
+        out += [f"## Variant {i}: {variant_label(dict(variant))}", ""]
         out += ["#" + line if line.startswith("#") else line for line in body[1:]]
     return "\n".join(out)
 
