@@ -181,6 +181,33 @@ def test_forgetting_heatmap_cells_are_the_recall_changes_against_each_units_base
     assert len(hatched) == 1 and hatched[0].get_x() == pytest.approx(1.5) and not t1.patches
 
 
+def test_a_fold_is_compared_with_its_own_baseline_and_a_fold_less_baseline_serves_every_fold() -> None:
+    def run(baselines: list[dict[str, Any]]) -> list[float]:
+        rows = [
+            {
+                "strategy": "ft-fc",
+                "target": "t",
+                "seed": 0,
+                "fold": 1,
+                "acc": {},
+                "per_class_acc": {"s": [0.5]},
+            }
+        ]
+        results = {
+            "source": "s",
+            "label_names": ["a"],
+            "baseline": {"acc": {}},
+            "baselines": baselines,
+            "rows": rows,
+        }
+        return plots.class_recall_changes(results, "t", ["ft-fc"])[0].tolist()
+
+    per_fold = [{"seed": 0, "fold": f, "per_class_acc": {"s": [0.9 - 0.1 * f]}} for f in (0, 1)]
+    assert run(per_fold) == pytest.approx([-30.0])  # 0.5 - 0.8 (fold 1), not 0.5 - 0.9 (fold 0)
+    assert run([{"seed": 0, "fold": None, "per_class_acc": {"s": [0.6]}}]) == pytest.approx([-10.0])
+    assert np.isnan(run([{"seed": 1, "fold": 1, "per_class_acc": {"s": [0.6]}}])).all()  # another seed's
+
+
 def test_no_forgetting_heatmap_without_per_class_accuracies(tmp_path: Path) -> None:
     plain = Results.from_json(
         {
