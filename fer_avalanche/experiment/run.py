@@ -300,7 +300,7 @@ def _cell_calls(
 
 def _execute(
     run: _Run, progress: bool, tensorboard: bool, on_cell_done: Callable[[dict[str, Any]], None] | None
-) -> dict[str, Any]:
+) -> Results:
     from fer_avalanche.experiment.loggers import make_run_loggers
     from fer_avalanche.models.saved import ModelWriter
 

@@ -49,6 +49,18 @@ def test_results_json_has_the_documented_schema(pairwise_run):
         )
 
 
+def test_results_json_is_what_the_typed_model_writes(pairwise_run, tmp_path):
+    from fer_avalanche.results import SCHEMA_VERSION, read_results, schema_errors
+
+    _, run, _ = pairwise_run  # before test_resume_... rewrites the run's results.json
+    written = (run.run_dir / "results.json").read_bytes()
+    assert run.typed.write(tmp_path / "typed.json").read_bytes() == written
+    assert read_results(run.run_dir).write(tmp_path / "again.json").read_bytes() == written
+    assert json.loads(written)["schema_version"] == SCHEMA_VERSION
+    assert run.results == run.typed.to_json()
+    assert schema_errors(json.loads(written)) == []
+
+
 def test_baseline_strategy_reproduces_the_baseline(pairwise_run):
     _, run, _ = pairwise_run
     base = run.results["baseline"]["acc"]
@@ -236,15 +248,3 @@ def test_all_folds_of_a_kfold_target_run_as_cells_and_aggregate(tmp_path):
     source = run.results["source"]
     assert all(r["ci"]["memory_integrity"] is not None for r in run.results["rows"])
     assert summary["ci"]["acc"][source] is not None and summary["ci"]["source_drop"] is not None
-
-
-def test_results_json_is_what_the_typed_model_writes(pairwise_run, tmp_path):
-    from fer_avalanche.results import SCHEMA_VERSION, read_results, schema_errors
-
-    _, run, _ = pairwise_run
-    written = (run.run_dir / "results.json").read_bytes()
-    assert run.typed.write(tmp_path / "typed.json").read_bytes() == written
-    assert read_results(run.run_dir).write(tmp_path / "again.json").read_bytes() == written
-    assert json.loads(written)["schema_version"] == SCHEMA_VERSION
-    assert run.results == run.typed.to_json()
-    assert schema_errors(json.loads(written)) == []

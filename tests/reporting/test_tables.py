@@ -80,8 +80,9 @@ def test_render_plots_draws_each_plot_once_per_variant(
     calls: list[tuple[str, str, list[str]]] = []
 
     def recorder(kind: str):
-        def draw(obj: dict, where: Path, suffix: str = "") -> Path | list[Path]:
-            seeds = sorted({str(r["seed"]) for r in obj["rows"]})
+        def draw(obj: Results | dict, where: Path, suffix: str = "") -> Path | list[Path]:
+            rows = obj.rows if isinstance(obj, Results) else Results.from_json(obj, "plot").rows
+            seeds = sorted({str(r.seed) for r in rows})
             calls.append((kind, Path(where).name + suffix, seeds))
             return [] if kind == "curves" else Path(where)
 
@@ -91,6 +92,7 @@ def test_render_plots_draws_each_plot_once_per_variant(
         monkeypatch.setattr(plots, f"plot_{kind}" if kind != "accuracy_matrix" else "plot_accuracy_matrix",
                             recorder(kind))  # fmt: skip
     monkeypatch.setattr(plots, "_plot_confusions", lambda obj, where: [])
+    monkeypatch.setattr(plots, "plot_forgetting_classes", lambda obj, where: None, raising=False)
     raw = release().to_json()
     for row in raw["rows"]:
         row["variant"] = {"adapt.lr": 0.1 if row["seed"] == 0 else 0.2}
