@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fer_avalanche.experiment.plan import Cell
-from fer_avalanche.experiment.records import BaselineRecord, CellRecord, StepRecord, results_dict
+from fer_avalanche.experiment.records import BaselineRecord, CellRecord, StepRecord, build_results
 from fer_avalanche.metrics import memory_integrity, summarize_confusion
 
 
@@ -42,6 +42,8 @@ def test_a_row_whose_source_improved_reports_memory_integrity_above_one():
     record = CellRecord(
         Cell("fusion", ("t1",), 0), {"k": 2}, [StepRecord("t1", {"src": _eval(5), "t1": _eval(9)})]
     )
-    (row,) = results_dict("pairwise", "x", ["src", "t1"], ["a", "b"], [0], [base], [record])["rows"]
+    (row,) = build_results("pairwise", "x", ["src", "t1"], ["a", "b"], [0], [base], [record]).to_json()[
+        "rows"
+    ]
     assert row["memory_integrity"] == pytest.approx(1.25)
     assert row["source_drop"] == pytest.approx(-0.1) and row["target_gain"] == pytest.approx(0.7)

@@ -48,7 +48,6 @@ __all__ = [
     "rows_of",
     "sequence_of",
     "build_results",
-    "results_dict",
     "TIMING_KEYS",
     "ZERO_BUDGET",
 ]
@@ -323,22 +322,6 @@ def build_results(
     """
     raw = _results_json(mode, scenario_name, datasets, label_names, seeds, baselines, cells, baseline_of)
     return Results.from_json(raw, "results")
-
-
-def results_dict(
-    mode: str,
-    scenario_name: str,
-    datasets: Sequence[str],
-    label_names: Sequence[str],
-    seeds: Sequence[int],
-    baselines: Sequence[BaselineRecord],
-    cells: Sequence[CellRecord],
-    baseline_of: Mapping[Cell, int] | None = None,
-) -> dict[str, JSON]:
-    """:func:`build_results` as the ``results.json`` dict (``Results.to_json()``)."""
-    return build_results(
-        mode, scenario_name, datasets, label_names, seeds, baselines, cells, baseline_of
-    ).to_json()
 
 
 def _results_json(

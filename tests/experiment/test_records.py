@@ -10,7 +10,7 @@ from fer_avalanche.experiment.records import (
     StepRecord,
     eval_from_dict,
     eval_to_dict,
-    results_dict,
+    build_results,
 )
 from fer_avalanche.metrics import summarize_confusion
 
@@ -32,7 +32,7 @@ def test_a_pairwise_row_holds_mi_drop_and_gain_against_its_baseline():
     record = CellRecord(
         Cell("ft-fc", ("t1",), 0), {"k": 2}, [StepRecord("t1", {"src": _eval(6), "t1": _eval(7)})]
     )
-    results = results_dict("pairwise", "x", ["src", "t1"], ["a", "b"], [0], [BASE], [record])
+    results = build_results("pairwise", "x", ["src", "t1"], ["a", "b"], [0], [BASE], [record]).to_json()
     (row,) = results["rows"]
     assert row["acc"] == {"src": 0.6, "t1": 0.7}
     assert row["memory_integrity"] == pytest.approx(0.6 / 0.8)
@@ -48,7 +48,9 @@ def test_a_sequence_gives_one_row_per_step_and_its_accuracy_matrix():
         StepRecord("t2", {"src": _eval(5), "t1": _eval(7), "t2": _eval(8)}),
     ]
     record = CellRecord(Cell("naive", ("t1", "t2"), 0, None, "sequence"), {}, steps)
-    results = results_dict("sequential", "x", ["src", "t1", "t2"], ["a", "b"], [0], [BASE], [record])
+    results = build_results(
+        "sequential", "x", ["src", "t1", "t2"], ["a", "b"], [0], [BASE], [record]
+    ).to_json()
     assert [(r["target"], r["step"]) for r in results["rows"]] == [("t1", 1), ("t2", 2)]
     (seq,) = results["sequences"]
     assert seq["matrix"] == [[0.8, 0.2, 0.3], [0.6, 0.9, 0.4], [0.5, 0.7, 0.8]]
