@@ -320,21 +320,6 @@ def build_results(
     Raises:
         ReportError: a record holds a value the results model cannot hold (a bug, named by its key).
     """
-    raw = _results_json(mode, scenario_name, datasets, label_names, seeds, baselines, cells, baseline_of)
-    return Results.from_json(raw, "results")
-
-
-def _results_json(
-    mode: str,
-    scenario_name: str,
-    datasets: Sequence[str],
-    label_names: Sequence[str],
-    seeds: Sequence[int],
-    baselines: Sequence[BaselineRecord],
-    cells: Sequence[CellRecord],
-    baseline_of: Mapping[Cell, int] | None = None,
-) -> dict[str, Any]:
-    """The JSON layout of :func:`build_results` (what the results model reads)."""
     source = datasets[0]
     by_seed = {b.seed: i for i, b in enumerate(baselines)}
     index_of = (lambda c: baseline_of[c]) if baseline_of is not None else (lambda c: by_seed[c.seed])
@@ -353,7 +338,7 @@ def _results_json(
     partial = {i: v for i, v in served.items() if len(v) < len(all_variants)}
     entries = _baseline_entries(baselines, partial if baseline_of is not None else None)
     absent = {r["target"]: r["target_absent"] for r in rows if r.get("target_absent") is not None}
-    return {
+    raw = {
         "scenario": scenario_name,
         "mode": mode,
         "source": source,
@@ -367,3 +352,4 @@ def _results_json(
         "sequences": sequences,
         "absent_classes": absent,
     }
+    return Results.from_json(raw, "results")
