@@ -36,7 +36,7 @@ from fer_avalanche.metrics import (
     memory_integrity,
     summarize_confusion,
 )
-from fer_avalanche.results import JSON, Results
+from fer_avalanche.results import Results
 from fer_avalanche.strategies.plugins.budget import ZERO_BUDGET
 
 __all__ = [
