@@ -73,6 +73,7 @@ CASES = [
     ("lp-ft", {"probe_fraction": 0.2}, lambda s: _plugin(s, ProbeThenFinetunePlugin).probe_fraction, 0.2),
     ("wise-ft", {"alphas": [0.0, 0.3, 1.0]}, lambda s: list(_plugin(s, WeightEnsemblePlugin).alphas), ALPHAS),
     ("wise-ft", {"mi_floor": 0.8}, lambda s: _plugin(s, WeightEnsemblePlugin).mi_floor, 0.8),
+    ("wise-ft", {"rule": "mean"}, lambda s: _plugin(s, WeightEnsemblePlugin).rule, "mean"),
     ("wise-ft", {"base": "ft-fc"}, lambda s: [type(p).__name__ for p in s.plugins].count("FreezePlugin"), 1),
     ("wise-ft", {"base": "replay", "base_options": {"mem_size": 13}}, lambda s: len(_rehearsal(s)), 13),
 ]  # fmt: skip
