@@ -233,3 +233,87 @@ def test_reset_forgets_the_last_loss():
     metric.reset()
     assert metric.result() is None
     assert _epoch(metric, [(torch.tensor(2.0), 1)]).value == 2.0
+
+
+# ------------------------------------------------------------------------------ what an eval emits
+def test_counts_stay_integers_and_a_class_of_one_sample_is_present():
+    r = summarize_confusion([[1.0, 0.0], [0.0, 2.0]])
+    assert r.confusion.dtype == np.int64 and r.per_class_acc == [1.0, 1.0] and r.macro_f1 == 1.0
+
+
+def test_an_empty_test_set_is_summarised_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(summarize_confusion([[0, 0], [0, 0]]).acc)
+
+
+def test_fer_metrics_keeps_its_settings_and_starts_empty():
+    metric = FERMetrics(2, ("a", 3), confusion_images=False)
+    assert metric.label_names == ["a", "3"] and metric.num_classes == 2
+    assert metric.accuracies() == {} and metric.last_eval == {} and metric.result() == {}
+    with pytest.raises(ConfigError, match=r"^FERMetrics: num_classes must be >= 2, got 1$"):
+        FERMetrics(1, ["a"])
+
+
+@pytest.mark.parametrize("per_sample", [True, False])
+def test_an_experience_with_no_batch_gives_an_empty_integer_result(per_sample):
+    metric = FERMetrics(2, ["a", "b"], confusion_images=False, per_sample=per_sample)
+    strategy = SimpleNamespace(experience=SimpleNamespace(dataset_name="none"))
+    metric.before_eval_exp(strategy)
+    metric.after_eval_exp(strategy)
+    r = metric.results["none"]
+    assert r.confusion.tolist() == [[0, 0], [0, 0]] and r.confusion.dtype == np.int64
+    if per_sample:
+        assert r.labels.dtype == r.predictions.dtype == np.int64 and r.labels.size == r.predictions.size == 0
+    else:
+        assert r.labels is None and r.predictions is None
+
+
+def test_without_per_sample_outputs_the_confusion_is_integer_counts():
+    metric = FERMetrics(2, ["a", "b"], confusion_images=False, per_sample=False)
+    _evaluate(metric, "d", [0, 1, 1], [0, 0, 1])
+    r = metric.results["d"]
+    assert r.confusion.tolist() == [[1, 0], [1, 1]] and r.confusion.dtype == np.int64 and r.labels is None
+
+
+def test_float_labels_of_a_batch_are_counted_as_classes():
+    metric = FERMetrics(2, ["a", "b"], confusion_images=False)
+    strategy = SimpleNamespace(experience=SimpleNamespace(dataset_name="d"))
+    metric.before_eval_exp(strategy)
+    strategy.mb_y, strategy.mb_output = torch.tensor([0.0, 1.0]), torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    metric.after_eval_iteration(strategy)
+    metric.after_eval_exp(strategy)
+    assert metric.results["d"].confusion.tolist() == [[1, 0], [1, 0]]
+
+
+def test_every_value_an_eval_emits_names_its_metric_and_the_training_step(monkeypatch):
+    import fer_avalanche.figures as figures
+
+    titles = []
+    monkeypatch.setattr(
+        figures, "confusion_image", lambda cm, names, title="": titles.append((names, title)) or "img"
+    )
+    metric = FERMetrics(2, ["a", "b"], confusion_images=True)
+    values = _evaluate(metric, "jaffe", [0, 1, 1, 0], [0, 1, 0, 0], iters=9)
+    assert [(v.name, v.value, v.x_plot, v.origin is metric) for v in values] == [
+        ("FER/acc/jaffe", 0.75, 9, True),
+        ("FER/macro_f1/jaffe", pytest.approx((0.8 + 2 / 3) / 2), 9, True),
+        ("FER/confusion/jaffe", "img", 9, True),
+    ]
+    assert titles == [(["a", "b"], "jaffe (acc 75.0%, n=4)")]
+
+
+def test_an_experience_without_a_name_or_a_clock_is_exp0_at_step_0():
+    metric = FERMetrics(2, ["a", "b"], confusion_images=False)
+    strategy = SimpleNamespace(experience=SimpleNamespace())
+    metric.before_eval_exp(strategy)
+    values = metric.after_eval_exp(strategy)
+    assert list(metric.results) == ["exp0"] and values[0].x_plot == 0
+    bare = SimpleNamespace()
+    metric.before_eval_exp(bare)
+    assert metric.after_eval_exp(bare)[0].name == "FER/acc/exp0"
+    metric.before_eval_exp(strategy)
+    strategy.clock = SimpleNamespace(train_iterations=0)
+    assert metric.after_eval_exp(strategy)[0].x_plot == 0
