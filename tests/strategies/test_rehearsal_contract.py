@@ -42,6 +42,9 @@ def test_stratified_counts_of_nothing_are_zeros():
     assert stratified_counts([3, 2], -4).tolist() == [0, 0]
     assert stratified_counts([0, 0], 5).tolist() == [0, 0]
     assert stratified_counts([3, 2], 5).tolist() == [3, 2]  # every slot filled, exactly
+    assert stratified_counts([3, 2], 1).tolist() == [1, 0]  # one slot
+    assert stratified_counts([0, 1], 1).tolist() == [0, 1]  # one sample in all
+    assert stratified_counts([3.0, 2.0], 4).dtype == np.int64
 
 
 def test_stratified_counts_give_remainders_to_the_largest_remainder_then_the_larger_class():
@@ -73,6 +76,7 @@ def test_a_stratified_selection_takes_each_class_from_its_own_block():
     picked = _select(order, targets, "stratified", 3)
     assert np.bincount(targets[picked], minlength=2).tolist() == [2, 1]
     assert picked.tolist() == sorted(picked.tolist())
+    assert _select(order, targets, "stratified", 6).tolist() == list(range(6))  # all of every class
 
 
 def test_a_random_selection_is_the_sorted_prefix_of_the_order():
@@ -85,6 +89,8 @@ def test_shares_give_the_odd_slot_to_the_first_dataset_and_cap_at_sizes():
     assert _shares(7, [10, 2, 10]) == [3, 2, 2]
     assert _shares(3, [0, 10]) == [0, 3]
     assert _shares(0, [4, 4]) == [0, 0]
+    assert _shares(3, [1, 10]) == [1, 2]  # a dataset of one sample gets its slot
+    assert _shares(4, [1, 10]) == [1, 3]  # the last slot left over after the first round
 
 
 def test_the_buffer_depends_on_the_seed_per_dataset():
@@ -118,6 +124,16 @@ def test_replay_shares_its_slots_with_a_seen_experience():
     plugin.after_training_exp(SimpleNamespace(experience=SimpleNamespace(dataset=TARGET)))
     assert [len(i) for i in plugin.indices] == [4, 4] and len(plugin.buffer) == 8
     assert np.bincount(_labels(TARGET)[plugin.indices[1]], minlength=2).tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("selection", ["random", "class_balanced", "stratified"])
+def test_an_empty_experience_gets_no_slot(selection):
+    plugin = SourceRehearsalPlugin(SOURCE, 8, selection=selection)
+    plugin.after_training_exp(SimpleNamespace(experience=SimpleNamespace(dataset=TARGET.subset([]))))
+    assert [len(i) for i in plugin.indices] == [8, 0] and plugin.indices[1].dtype == np.int64
+    assert len(plugin.buffer) == 8 and len(plugin) == 8
+    everything = SourceRehearsalPlugin(SOURCE, 12, selection=selection)
+    assert everything.indices[0].tolist() == list(range(12))
 
 
 def test_no_experience_adds_nothing():
@@ -250,5 +266,15 @@ def test_a_state_over_other_datasets_is_refused_naming_the_sizes():
         CheckpointError, match=r"sizes \[12\], but got \[12, 6\] \(the source plus 1 experience"
     ):
         SourceRehearsalPlugin(SOURCE, 6).load_state_dict(state, [TARGET])
-    with pytest.raises(CheckpointError, match=r"sizes \[12\], but got \[6\]"):
+    with pytest.raises(
+        CheckpointError, match=r"sizes \[12\], but got \[6\] \(the source plus 0 experience datasets\)$"
+    ):
         SourceRehearsalPlugin(TARGET, 6).load_state_dict(state)
+
+
+def test_a_state_saved_without_experience_datasets_restores_over_the_source_alone():
+    state = SourceRehearsalPlugin(SOURCE, 6, seed=2).state_dict()
+    del state["experience_datasets"]
+    restored = SourceRehearsalPlugin(SOURCE, 3)
+    restored.load_state_dict(state)
+    assert restored.datasets == [SOURCE] and len(restored) == 6 and restored.seed == 2
