@@ -82,6 +82,14 @@ def test_accuracy_of_no_batch_is_nan_and_of_one_batch_its_share():
     assert acc != acc  # NaN
 
 
+@pytest.mark.filterwarnings("ignore:CUDA is not available")
+def test_accuracy_under_amp_is_the_same_where_autocast_is_off():
+    # amp asks for CUDA's bf16 autocast; on a CPU-only machine that autocast is off, not an error
+    logits, labels = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), torch.tensor([0, 0, 1])
+    acc = evaluate_accuracy(torch.nn.Identity(), [[logits, labels]], torch.device("cpu"), amp=True)
+    assert acc == pytest.approx(2 / 3)
+
+
 # ------------------------------------------------------------------------------ settings
 BEST = {"select": "best_val"}
 
