@@ -91,6 +91,7 @@ def test_shares_give_the_odd_slot_to_the_first_dataset_and_cap_at_sizes():
     assert _shares(0, [4, 4]) == [0, 0]
     assert _shares(3, [1, 10]) == [1, 2]  # a dataset of one sample gets its slot
     assert _shares(4, [1, 10]) == [1, 3]  # the last slot left over after the first round
+    assert _shares(20, [1, 8, 30]) == [1, 8, 11]  # the second round fills a dataset up to its size
 
 
 def test_the_buffer_depends_on_the_seed_per_dataset():
@@ -163,10 +164,23 @@ def test_a_bad_setting_is_refused_with_a_message_naming_it(kwargs, match):
         SourceRehearsalPlugin(SOURCE, **kwargs)
 
 
-@pytest.mark.parametrize("source", [None, [1, 2, 3]])
-def test_the_source_must_be_an_avalanche_dataset(source):
-    with pytest.raises(ConfigError, match=r"needs the source's training data as an Avalanche dataset .*got "):
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [(None, "NoneType"), ([1, 2, 3], "list"), (SimpleNamespace(targets=[0]), "SimpleNamespace"),
+     (SimpleNamespace(concat=list), "SimpleNamespace")],
+)  # fmt: skip
+def test_the_source_must_be_an_avalanche_dataset(source, kind):
+    message = (
+        r"^SourceRehearsalPlugin needs the source's training data as an Avalanche dataset "
+        rf"\(e\.g\. benchmark\.train_stream\[0\]\.dataset\), got {kind}$"
+    )
+    with pytest.raises(ConfigError, match=message):
         SourceRehearsalPlugin(source)
+
+
+def test_the_smallest_buffer_and_the_default_seed_are_accepted():
+    plugin = SourceRehearsalPlugin(SOURCE, 1)
+    assert len(plugin) == 1 and plugin.seed == 0
 
 
 def test_an_empty_source_is_refused():
@@ -231,8 +245,20 @@ def test_batch_mixing_refuses_datasets_it_cannot_index_on_the_device():
     plugin = SourceRehearsalPlugin(SOURCE, 5, mix="batch", target_fraction=0.5)
     strategy = _strategy()
     strategy.adapted_dataset = TARGET.replace_current_transform_group(lambda x: x)
-    with pytest.raises(ConfigError, match=r"^rehearsal mix='batch' forms batches on the device by index"):
+    message = (
+        r"^rehearsal mix='batch' forms batches on the device by index and needs datasets built by "
+        r"fer_avalanche\.benchmarks \(no transforms\); use mix='concat' for other datasets$"
+    )
+    with pytest.raises(ConfigError, match=message):
         plugin.before_training_exp(strategy)
+
+
+def test_a_strategy_without_a_data_generator_passes_none_to_the_loader():
+    plugin = SourceRehearsalPlugin(SOURCE, 5, mix="batch", target_fraction=0.5)
+    strategy = _strategy()
+    del strategy.data_generator
+    plugin.before_training_exp(strategy)
+    assert strategy.dataloader.generator is None
 
 
 # ------------------------------------------------------------------------------ checkpoint
