@@ -249,6 +249,13 @@ def test_best_val_names_the_missing_target_and_the_sets_it_has():
         ValidationPlugin(VAL, select="best_val").before_training_exp(Strategy("jaffe"))
 
 
+def test_best_val_on_an_experience_without_a_dataset_name_says_so():
+    strategy = Strategy()
+    strategy.experience = SimpleNamespace()
+    with pytest.raises(ConfigError, match=r"of the experience's dataset None, but val_sets has only"):
+        ValidationPlugin(VAL, select="best_val").before_training_exp(strategy)
+
+
 @pytest.mark.parametrize(("patience", "stopped"), [(1, 8), (2, 12), (3, None)])
 def test_patience_counts_evaluations_without_a_strict_gain(monkeypatch, patience, stopped):
     # best after epoch 1 (0.6); epoch 2 equals it (no gain), epoch 3 is lower; epoch 4 the best
