@@ -39,15 +39,24 @@ class Strategy(SimpleNamespace):
         self.stopped_at = self.clock.train_exp_iterations
 
 
+class Calls(list):
+    """(val set, batches, amp) of every evaluation, and the device of each in ``devices``."""
+
+    def __init__(self):
+        super().__init__()
+        self.devices = []
+
+
 def _script(monkeypatch, values):
     """Every evaluation returns the next value of the val set being evaluated (in val_sets order)."""
     streams = {name: iter(v) for name, v in values.items()}
     names = itertools.cycle(values)
-    calls = []
+    calls = Calls()
 
     def fake(model, batches, device, amp=False):
         name = next(names)
         calls.append((name, len(batches), amp))
+        calls.devices.append(device)
         return next(streams[name])
 
     monkeypatch.setattr(validation_module, "evaluate_accuracy", fake)
@@ -187,9 +196,10 @@ def test_a_curve_that_ends_on_an_evaluated_epoch_is_not_evaluated_twice(monkeypa
 
 def test_evaluation_uses_the_strategys_batch_size_and_amp(monkeypatch):
     calls = _script(monkeypatch, {"src": [0.1] * 2, "tgt": [0.5] * 2})
-    strategy = Strategy(eval_mb_size=4, amp=True)
+    strategy = Strategy(eval_mb_size=4, amp=True, device=torch.device("cpu", 0))
     _run(ValidationPlugin(VAL, eval_every=1), strategy, epochs=1)
     assert calls[:2] == [("src", 1, True), ("tgt", 2, True)]
+    assert calls.devices and all(d is strategy.device for d in calls.devices)
 
 
 def test_evaluating_restores_every_modules_train_flag(monkeypatch):
