@@ -259,6 +259,12 @@ def test_best_val_names_the_missing_target_and_the_sets_it_has():
         ValidationPlugin(VAL, select="best_val").before_training_exp(Strategy("jaffe"))
 
 
+def test_curves_need_no_validation_set_of_the_experiences_dataset(monkeypatch):
+    _script(monkeypatch, {"src": [0.1, 0.2], "tgt": [0.5, 0.6]})
+    plugin = _run(ValidationPlugin(VAL, eval_every=1), Strategy("jaffe"), epochs=1)
+    assert [c["epoch"] for c in plugin.curve] == [0, 1] and plugin.selected_epoch is None
+
+
 def test_best_val_on_an_experience_without_a_dataset_name_says_so():
     strategy = Strategy()
     strategy.experience = SimpleNamespace()
