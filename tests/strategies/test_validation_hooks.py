@@ -139,6 +139,17 @@ def test_bad_validation_sets_are_refused(val_sets, match):
         ValidationPlugin(val_sets, eval_every=1)
 
 
+def test_best_val_without_validation_sets_is_refused():
+    with pytest.raises(ConfigError, match=r"^eval_every=0 / select='best_val' need validation sets"):
+        ValidationPlugin({}, select="best_val")
+
+
+def test_a_plugin_that_has_not_trained_has_an_empty_state():
+    plugin = ValidationPlugin(VAL, select="best_val")
+    assert plugin.curve == [] and plugin.selected_epoch is None
+    assert plugin.state_dict() == {"curve": [], "selected_epoch": None}
+
+
 def test_the_smallest_patiences_are_accepted_and_kept():
     assert ValidationPlugin(VAL, select="best_val", patience=1).patience == 1
     plugin = ValidationPlugin(VAL, select="best_val", patience_steps=1, batch_size=3)
