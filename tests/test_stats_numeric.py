@@ -32,6 +32,8 @@ from fer_avalanche.stats import (
 )
 
 Z = 1.959963984540054
+#: The first three draws of `_rng(0, "unit", 0, None, "src")` (numpy 2, PCG64), pinned.
+PINNED_DRAWS = [388722920, 100949963, 206377192]
 
 
 # ------------------------------------------------------------------------------ percentile interval
@@ -286,3 +288,94 @@ def test_the_p_value_of_no_difference_over_units_and_for_one_unit():
     assert _units_p(diffs) == pytest.approx(t_pvalue(t, 2))
     one = _acc(60, 100) - _acc(50, 100)
     assert _units_p([one]) == pytest.approx(t_pvalue(0.1 / math.sqrt(one.image_variance()), math.inf))
+
+
+# ------------------------------------------------------------------------------ boundaries the mutants found
+def test_a_collapsed_accuracy_inside_the_range_gets_wilson_not_a_symmetric_floor():
+    assert _cell_ci(_acc(10, 20)) == pytest.approx(wilson_interval(10, 20))
+
+
+def test_the_level_reaches_one_unit_and_several_units_intervals():
+    one = _acc(10, 20)
+    assert _cell_ci(one, level=0.5) == pytest.approx(wilson_interval(10, 20, level=0.5))
+    assert _units_ci([one], level=0.5) == _cell_ci(one, level=0.5)
+    three = [_acc(k, 100) for k in (50, 60, 70)]
+    v = [e.image_variance() for e in three]
+    assert _units_ci(three, level=0.5) == pytest.approx(list(units_interval([0.5, 0.6, 0.7], v, level=0.5)))
+
+
+def test_draws_are_pinned_by_the_seed_and_the_names_and_differ_between_names():
+    from fer_avalanche.stats import _rng
+
+    a = _rng(0, "unit", 0, None, "src").integers(0, 2**31, size=3).tolist()
+    assert a == _rng(0, "unit", 0, None, "src").integers(0, 2**31, size=3).tolist()
+    assert a != _rng(0, "unit", 0, None, "tgt").integers(0, 2**31, size=3).tolist()
+    # pinned: a change to how names are hashed changes every published interval
+    assert a == PINNED_DRAWS
+
+
+def test_the_defaults_are_1000_draws_seeded_0():
+    correct = np.array([[1, 0, 1]])
+    draws = bootstrap_accuracies(correct)
+    assert draws.shape == (1000, 1) and np.array_equal(draws, bootstrap_accuracies(correct, 1000, 0))
+
+
+def test_two_units_use_the_t_with_one_degree_of_freedom_for_the_p_value():
+    diffs = [_acc(k, 100) - _acc(50, 100) for k in (60, 64)]
+    points = np.array([0.10, 0.14])
+    v = np.mean([d.image_variance() for d in diffs])
+    t = points.mean() / math.sqrt((points.var(ddof=1) + v) / 2)
+    assert _units_p(diffs) == pytest.approx(t_pvalue(t, 1))
+
+
+def test_units_on_their_own_test_sets_take_the_larger_variance_for_the_p_value():
+    diffs = [_acc(k, 100, test_set=("t", k)) - _acc(50, 100, test_set=("t", k)) for k in (60, 62, 70)]
+    points = np.array([0.10, 0.12, 0.20])
+    v = np.mean([d.image_variance() for d in diffs])
+    t = points.mean() / math.sqrt(max(points.var(ddof=1), v) / 3)
+    assert _units_p(diffs) == pytest.approx(t_pvalue(t, 2))
+
+
+def test_a_difference_with_no_variance_at_all_is_certain():
+    zero = _Estimate(0.0, np.zeros(4), 0, "diff", 0.0)
+    assert _units_p([zero]) == 1.0
+    assert _units_p([_Estimate(0.2, np.full(4, 0.2), 0, "diff", 0.0)]) == 0.0
+
+
+def test_the_image_variance_of_two_draws_and_of_tiny_test_sets():
+    assert _acc(1, 2, [0.0, 1.0]).image_variance() == pytest.approx(0.5)
+    assert _Estimate(0.0, np.zeros(1), 0, "diff", 0.3).image_variance() == pytest.approx(0.09)
+    one = _Estimate(0.0, np.zeros(1), 1, "diff", _floor_sd(1, 2.0))
+    assert one.image_variance() == pytest.approx(4.0)
+
+
+def test_a_difference_keeps_its_test_set_and_a_ratio_difference_its_kind():
+    a, b = _acc(15, 40, test_set=("t", 7)), _acc(10, 40, test_set=("t", 7))
+    assert (a - b).test_set == ("t", 7)
+    ratio = _Estimate(1.2, np.full(5, 1.2), 40, "ratio", 0.1, ("s", 1))
+    assert (ratio - _Estimate(1.0, np.full(5, 1.0), 40, "ratio", 0.1, ("s", 1))).kind == "ratio-diff"
+
+
+def test_units_of_an_unknown_test_set_count_as_shared():
+    from fer_avalanche.stats import _scope, _shared
+
+    assert _shared(
+        [_acc(5, 10, test_set=None), _acc(5, 10, test_set=("t", 1)), _acc(5, 10, test_set=("t", 1))]
+    )
+    assert not _shared([_acc(5, 10, test_set=("t", 1)), _acc(5, 10, test_set=("t", 2))])
+    assert (_scope(1), _scope(2)) == ("images", "units")
+
+
+def test_the_mean_of_no_known_value_is_none():
+    from fer_avalanche.stats import _mean
+
+    assert _mean([None, "n/a"]) is None and _mean([1, None, 2]) == 1.5
+
+
+def test_units_interval_over_rows_uses_each_rows_own_mean_and_variance():
+    values = np.array([[0.5, 0.6, 0.7], [0.2, 0.2, 0.2]])
+    variances = np.array([[0.0, 0.0, 0.0], [0.0003, 0.0003, 0.0003]])
+    lo, hi = units_interval(values, variances)
+    t = scipy_stats.t.ppf(0.975, 2)
+    assert (lo + hi) / 2 == pytest.approx([0.6, 0.2])
+    assert hi - lo == pytest.approx([2 * t * math.sqrt(0.01 / 3), 2 * t * math.sqrt(0.0003 / 3)])
