@@ -379,3 +379,16 @@ def test_units_interval_over_rows_uses_each_rows_own_mean_and_variance():
     t = scipy_stats.t.ppf(0.975, 2)
     assert (lo + hi) / 2 == pytest.approx([0.6, 0.2])
     assert hi - lo == pytest.approx([2 * t * math.sqrt(0.01 / 3), 2 * t * math.sqrt(0.0003 / 3)])
+
+
+def test_the_level_reaches_the_percentile_interval_of_spread_draws():
+    spread = _acc(10, 20, np.linspace(0.2, 0.8, 1001))
+    assert _cell_ci(spread, level=0.5) == pytest.approx([0.35, 0.65])
+
+
+def test_two_units_on_their_own_test_sets_take_the_larger_variance_for_the_p_value():
+    diffs = [_acc(k, 100, test_set=("t", k)) - _acc(50, 100, test_set=("t", k)) for k in (60, 70)]
+    points = np.array([0.10, 0.20])
+    v = np.mean([d.image_variance() for d in diffs])
+    t = points.mean() / math.sqrt(max(points.var(ddof=1), v) / 2)
+    assert _units_p(diffs) == pytest.approx(t_pvalue(t, 1))
