@@ -19,13 +19,13 @@ LIMIT=${MUTATION_TIMEOUT:-1500}
 
 # module (under fer_avalanche/, no .py) -> the test files that select its tests
 declare -A TESTS=(
-  [stats]="tests/test_stats.py"
-  [metrics]="tests/test_metrics.py tests/test_memory_integrity_boundaries.py"
+  [stats]="tests/test_stats.py tests/test_intervals.py tests/test_stats_numeric.py"
+  [metrics]="tests/test_metrics.py tests/test_memory_integrity_boundaries.py tests/test_metric_boundaries.py"
   [loaders]="tests/test_loaders.py"
   [strategies/plugins/budget]="tests/strategies/test_budget.py tests/strategies/test_budget_boundaries.py"
-  [strategies/plugins/freeze]="tests/strategies/test_freeze.py"
-  [strategies/plugins/rehearsal]="tests/strategies/test_rehearsal.py tests/strategies/test_batch_share.py"
-  [strategies/plugins/validation]="tests/strategies/test_validation.py"
+  [strategies/plugins/freeze]="tests/strategies/test_freeze.py tests/strategies/test_freeze_contract.py"
+  [strategies/plugins/rehearsal]="tests/strategies/test_rehearsal.py tests/strategies/test_batch_share.py tests/strategies/test_rehearsal_contract.py"
+  [strategies/plugins/validation]="tests/strategies/test_validation.py tests/strategies/test_validation_hooks.py"
   [strategies/registry]="tests/strategies/test_registry.py tests/strategies/test_batch_share.py"
   [experiment/keys]="tests/experiment/test_keys.py tests/experiment/test_key_contents.py"
   [experiment/store]="tests/experiment/test_store.py"

@@ -111,7 +111,7 @@ def _select(order: np.ndarray, targets: np.ndarray, selection: str, size: int) -
         return np.sort(order[:size])
     classes, counts = np.unique(targets, return_counts=True)
     take = stratified_counts(counts, size)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.cumsum(counts) - counts  # each class's first position in the order (none: no class)
     parts = [order[start : start + k] for start, k in zip(starts, take, strict=True)]
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
