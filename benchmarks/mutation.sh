@@ -61,6 +61,39 @@ text = re.sub(r"(?ms)^pytest_add_cli_args_test_selection = \[.*?\]$",
               f"pytest_add_cli_args_test_selection = {quoted(tests)}", text)
 open(path, "w", encoding="utf-8").write(text)
 PY
+  # mutmut 3 never mutates a decorated function, so a loader registered with @register_format(...)
+  # would be left out whole; in the copy, the registration becomes a call after the def (same effect)
+  python - "$dir/fer_avalanche/$module.py" <<'PY'
+import sys
+
+import libcst as cst  # a dependency of mutmut 3
+
+
+class Undecorate(cst.CSTTransformer):
+    def leave_Module(self, original, updated):
+        body = []
+        for stmt in updated.body:
+            calls = []
+            if isinstance(stmt, cst.FunctionDef):
+                calls = [d for d in stmt.decorators if cst.ensure_type(d, cst.Decorator)
+                         and isinstance(d.decorator, cst.Call) and getattr(d.decorator.func, "value", "")
+                         == "register_format"]
+            if not calls:
+                body.append(stmt)
+                continue
+            body.append(stmt.with_changes(decorators=[d for d in stmt.decorators if d not in calls]))
+            expr = cst.Name(stmt.name.value)
+            for d in reversed(calls):
+                expr = cst.Call(func=d.decorator, args=[cst.Arg(expr)])
+            body.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(stmt.name.value))], expr)]))
+        return updated.with_changes(body=body)
+
+
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+if "@register_format" in text:
+    open(path, "w", encoding="utf-8").write(cst.parse_module(text).visit(Undecorate()).code)
+PY
   start=$(date +%s)
   (cd "$dir" && OMP_NUM_THREADS=1 timeout "$LIMIT" mutmut run --max-children "$CHILDREN" > mutmut.log 2>&1)
   status=$?
