@@ -171,3 +171,38 @@ def test_a_cell_without_a_key_is_recomputed_with_a_warning(tmp_path: Path) -> No
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert store.read_cell(CELL, {"a": 1, "b": 2}) == {"key": {"a": 1, "b": 2}, "steps": [3]}
+
+
+def test_the_warning_lists_every_setting_that_differs(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "run")
+    store.open("name = 'a'\n", resume=False, overwrite=False)
+    store.write_cell(CELL, {"key": {"a": 1, "b": 2, "c": 3}})
+    with pytest.warns(UserWarning, match=r"differs in: a, b, d\); recomputing it$"):
+        assert store.read_cell(CELL, {"a": 2, "c": 3, "d": 4}) is None
+
+
+class _Killed(Exception):
+    """Raised in place of the SIGKILL the fault hook sends."""
+
+
+def test_a_planted_fault_fires_right_after_the_nth_cell_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import Counter
+
+    from fer_avalanche.experiment import faults
+
+    def kill(pid, sig):
+        raise _Killed(sig)
+
+    monkeypatch.setattr(faults.os, "kill", kill)
+    monkeypatch.setattr(faults, "_COUNTS", Counter())
+    monkeypatch.setenv(faults.ENV, "after-cell:2")
+    store = RunStore(tmp_path / "run")
+    store.open("name = 'a'\n", resume=False, overwrite=False)
+    store.write_cell(CELL, {"key": {}})  # the first: goes on
+    save_checkpoint(store.checkpoint_path(SEQUENCE), {"model": {}})
+    with pytest.raises(_Killed):
+        store.write_cell(SEQUENCE, {"key": {"n": 2}})
+    assert json.loads(store.cell_path(SEQUENCE).read_text()) == {"key": {"n": 2}}  # written before the kill
+    assert not store.checkpoint_path(SEQUENCE).exists()
