@@ -194,3 +194,107 @@ def test_the_provenance_states_the_layout_and_the_rules(tmp_path: Path) -> None:
     assert prov["label_rule"] == "class folder name"
     assert prov["subject_rule"] == "Sxxx prefix of the file name"
     assert prov["group_rule"] == "sequence Sxxx_yyy prefix of the file name"
+
+
+def test_ck48_ignores_hidden_and_nested_folders_and_counts_every_bad_name(tmp_path: Path) -> None:
+    root = tmp_path / "CK+48"
+    write_image(root / "anger" / "S010_004_00000010.png", size=(48, 48))
+    write_image(
+        root / "anger" / "extra" / "S011_001_00000010.png", size=(48, 48)
+    )  # not a class folder's file
+    write_image(root / ".thumbnails" / "S012_001_00000010.png", size=(48, 48))
+    write_image(root / "anger" / "one.png", size=(48, 48))
+    write_image(root / "anger" / "two.png", size=(48, 48))
+    with pytest.warns(UserWarning, match=r"skipped 2 name does not match"):
+        data = _load(root, tmp_path)
+    assert _names(data) == ["angry"] and data.provenance["skipped"] == {
+        "name does not match Sxxx_yyy_zzzzzzzz.png": 2
+    }
+
+
+def test_ck48_class_folders_are_read_in_case_blind_order(tmp_path: Path) -> None:
+    root = tmp_path / "CK+48"
+    write_image(root / "Happy" / "S010_004_00000010.png", size=(48, 48))
+    write_image(root / "anger" / "S010_005_00000010.png", size=(48, 48))  # "anger" < "Happy", ignoring case
+    assert _names(_load(root, tmp_path)) == ["angry", "happy"]
+
+
+def test_images_without_an_emotion_folder_are_not_the_official_layout(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    frame_image(root / "cohn-kanade-images" / "S005" / "001" / "S005_001_00000001.png", 40, (16, 16))
+    with pytest.raises(
+        DatasetError, match=r"ck: not a CK\+ layout; expected \(a\) .*found: cohn-kanade-images/$"
+    ):
+        _load(root, tmp_path)
+
+
+def test_frames_in_sub_folders_of_a_sequence_are_not_frames(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    _sequence(root, "S005", "001", 2, "1")
+    frame_image(
+        root / "cohn-kanade-images" / "S005" / "001" / "thumbs" / "S005_001_00000009.png", 250, (16, 16)
+    )
+    data = _load(root, tmp_path, peak_frames=3)
+    assert _means(data) == [40, 80]
+
+
+def test_every_labelled_sequence_without_frames_is_skipped_and_counted(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    for subject in ("S001", "S002"):  # sorted before the sequence with frames
+        (root / "Emotion" / subject / "001").mkdir(parents=True)
+        (root / "Emotion" / subject / "001" / f"{subject}_001_00000003_emotion.txt").write_text("1")
+    _sequence(root, "S005", "001", 2, "5")
+    with pytest.raises(
+        DatasetError,
+        match=r"S001_001_00000003_emotion\.txt: its sequence folder .*S001/001 is missing or holds no images "
+        r"\(pass skip_corrupt=True to skip such sequences\)$",
+    ):
+        _load(root, tmp_path)
+    with pytest.warns(UserWarning, match="skipped 2 labelled sequence without frames"):
+        data = _load(root, tmp_path, skip_corrupt=True, peak_frames=1)
+    assert _names(data) == ["happy"] and data.provenance["skipped"] == {"labelled sequence without frames": 2}
+    assert data.provenance["labelled_sequences"] == 1
+
+
+def test_the_onset_frame_belongs_to_the_sequences_subject(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    _sequence(root, "S005", "001", 3, "1")
+    _sequence(root, "S006", "001", 3, "5")
+    data = _load(root, tmp_path, peak_frames=1, first_frame_neutral=True)
+    assert _names(data) == ["angry", "neutral", "happy", "neutral"]
+    assert data.subjects.tolist() == [0, 0, 1, 1] and data.groups.tolist() == [0, 0, 1, 1]
+
+
+def test_an_emotion_file_that_is_not_text_is_malformed_not_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    _sequence(root, "S005", "001", 2, None)
+    (root / "Emotion" / "S005" / "001" / "S005_001_00000002_emotion.txt").write_bytes(b"\xff\xfe\x003\x00")
+    with pytest.raises(DatasetError, match=r"malformed CK\+ emotion file"):
+        _load(root, tmp_path)
+
+
+def test_without_opencv_the_official_frames_are_centre_cropped_with_a_warning_naming_ckplus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    root = tmp_path / "ck"
+    _sequence(root, "S005", "001", 2, "1")
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    with pytest.warns(UserWarning, match=r"^ckplus: OpenCV is not installed"):
+        data = _load(root, tmp_path, face_crop=None, peak_frames=1)
+    assert data.provenance["preprocessing"]["face_crop"] == "center"
+
+
+def test_both_layouts_record_the_format_and_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "ck"
+    _sequence(root, "S005", "001", 2, "1")
+    ck48 = tmp_path / "c" / "CK+48"
+    write_image(ck48 / "anger" / "S010_004_00000010.png", size=(48, 48))
+    for where in (root, ck48.parent):
+        data = _load(where, tmp_path)
+        assert (data.name, data.provenance["format"], data.provenance["root"]) == (
+            "ckplus",
+            "ckplus",
+            str(where),
+        )
