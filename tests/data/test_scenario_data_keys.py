@@ -191,3 +191,15 @@ def test_max_train_caps_the_training_split_only(jaffe: Path, tmp_path: Path) -> 
     data = _jaffe(tmp_path, jaffe, "split={method='fractions', fractions=[0.5, 0.25, 0.25]}", "max_train=21")
     assert data.counts() == {"train": 21, "val": 21, "test": 21}
     assert sorted(torch.bincount(data.labels[data.split == 0], minlength=7).tolist()) == [3] * 7
+
+
+def test_a_label_map_option_names_the_classes_of_a_folder_dataset(tmp_path: Path) -> None:
+    root = tmp_path / "lab"
+    write_image(root / "train" / "joy" / "S1_a.png", size=(16, 16))
+    write_image(root / "train" / "gloom" / "S2_b.png", size=(16, 16), seed=1)
+    write_image(root / "test" / "joy" / "S3_c.png", size=(16, 16), seed=2)
+    common = ("format='folder'", f"root='{root}'", "split={method='official'}")
+    data = _target(tmp_path, *common, "options={label_map={joy='happy', gloom='sad'}}")
+    assert data.class_counts("test")["happy"] == 1 and data.class_counts("train")["sad"] == 1
+    swapped = _target(tmp_path, *common, "options={label_map={joy='sad', gloom='happy'}}")
+    assert swapped.class_counts("test")["sad"] == 1 and swapped.class_counts("train")["happy"] == 1
