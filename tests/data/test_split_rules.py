@@ -362,3 +362,53 @@ def test_cap_train_at_or_above_the_train_size_changes_nothing() -> None:
 def test_cap_train_refuses_a_bad_cap(bad) -> None:
     with pytest.raises(ConfigError, match=rf"max_train must be an integer >= 1, got {bad!r}"):
         cap_train(_data([0] * 4, split=[0, 0, 2, 2]), bad)
+
+
+# ------------------------------------------------------------------------------ defaults
+def test_the_documented_defaults() -> None:
+    data = _data([0, 1] * 50, subjects=np.arange(100) % 10, split=[0] * 60 + [1] * 20 + [2] * 20)
+    assert apply_split(data) is data  # method "official"
+    assert torch.equal(
+        apply_split(data, "fractions").split, split_by_fractions(data, (0.8, 0.1, 0.1), 0).split
+    )
+    assert _sizes(split_by_fractions(data)) == [80, 10, 10]
+    kfold = apply_split(data, "kfold")  # k = 10, fold 0, seed 0, val_fraction 0.1: one subject each
+    assert kfold.provenance["split"] == "subject-kfold k=10 fold=0 seed=0 val=0.1"
+    assert [len(set(kfold.subjects[kfold.split == s].tolist())) for s in range(3)] == [8, 1, 1]
+    assert subject_kfold(data, 5, 0).provenance["split"] == "subject-kfold k=5 fold=0 seed=0 val=0.0"
+    assert split_by_subject(data).provenance["split"] == "subject-holdout(0.8, 0.1, 0.1) seed=0"
+    assert split_by_counts(data, (60, 20, 20)).provenance["split"] == "counts(60, 20, 20) seed=0 stratified"
+    assert torch.equal(cap_train(data, 10).images, cap_train(data, 10, seed=0).images)
+
+
+def test_cap_train_of_one_sample_and_its_draw_is_reproducible() -> None:
+    data = _data([0] * 6 + [1] * 3, split=[0] * 9)
+    assert cap_train(data, 1).counts()["train"] == 1
+    assert torch.equal(cap_train(data, 4, seed=3).images, cap_train(data, 4, seed=3).images)
+
+
+def test_counts_move_a_single_image_rather_than_swap_a_pair() -> None:
+    # class 5: five pairs (groups of 2), class 6: ten single images; counts 10 / 0 / 10, so each class's
+    # target is 5 / 0 / 5. The pairs cut 4 / 6 (middles 1, 3 | 5, 7, 9); the singles 5 / 5; test is one
+    # over. The repair moves one single (a unit no larger than the excess) to train: pairs 4 / 6,
+    # singles 6 / 4. (Swapping a pair for a single would give 6 / 4 and 4 / 6 instead.)
+    labels = [5] * 10 + [6] * 10
+    groups = [g // 2 for g in range(10)] + list(range(10, 20))
+    for seed in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = split_by_counts(_data(labels, groups=groups), (10, 0, 10), seed=seed)
+        assert torch.bincount(out.split[:10], minlength=3).tolist() == [4, 0, 6], seed
+        assert torch.bincount(out.split[10:], minlength=3).tolist() == [6, 0, 4], seed
+        assert groups_across_splits(out) == 0
+
+
+def test_counts_swap_units_when_no_single_unit_fits() -> None:
+    # one class: groups of 3, 3 and 2, 2 (10 images); counts 5 / 0 / 5: whole groups cut
+    # 3 + 2 | 3 + 2 or worse; no move of one unit fixes a surplus of 1, a swap of a 3 for a 2 does
+    groups = [0, 0, 0, 1, 1, 1, 2, 2, 3, 3]
+    for seed in range(6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # met exactly
+            out = split_by_counts(_data([0] * 10, groups=groups), (5, 0, 5), seed=seed)
+        assert _sizes(out) == [5, 0, 5] and groups_across_splits(out) == 0, seed
