@@ -218,3 +218,11 @@ def test_mixed_batches_hold_targets_first_then_cycled_source_samples(parts) -> N
     # 36 source draws: the first 20 are every source sample once, then a new permutation begins
     assert sorted(epochs[:20]) == list(range(500, 520))
     assert len(set(epochs[20:36])) == 16
+
+
+def test_an_own_mask_given_as_a_list_of_zeros_and_ones_is_a_boolean_mask(parts) -> None:
+    loader = DeviceBatchLoader(parts[1], 8)
+    loader.track([1] * 5 + [0] * 15)
+    for _batch in loader:
+        assert loader.last_own.dtype == torch.bool
+    assert loader.own.dtype == torch.bool and int(loader.own.sum()) == 5
