@@ -76,6 +76,7 @@ def test_task_labels_follow_their_samples(parts) -> None:
         (8, 4, False, 2, 4),
         (8, 4, True, 2, 4),
         (3, 4, True, 0, None),
+        (9, 4, False, 3, 1),
     ],
 )
 def test_the_number_and_sizes_of_batches(n, size, drop_last, batches, last) -> None:
@@ -226,3 +227,33 @@ def test_an_own_mask_given_as_a_list_of_zeros_and_ones_is_a_boolean_mask(parts) 
     for _batch in loader:
         assert loader.last_own.dtype == torch.bool
     assert loader.own.dtype == torch.bool and int(loader.own.sum()) == 5
+
+
+def test_a_concatenation_shares_a_leaf_it_already_holds(parts) -> None:
+    a, b, _ = parts
+    view = gather_tensors(a.subset([0, 1])).concat(gather_tensors(a.subset([5]))).concat(gather_tensors(b))
+    assert len(view.leaves) == 2 and view.leaf_of.tolist() == [0, 0, 0] + [1] * 20
+    assert view.local.tolist()[:3] == [0, 1, 5]
+
+
+def test_nothing_is_reported_before_the_first_batch(parts) -> None:
+    loader = DeviceBatchLoader(parts[0], 8, own=torch.ones(30, dtype=torch.bool))
+    assert loader.last_own is None and loader.last_composition is None and loader.dataset is parts[0]
+
+
+def test_one_source_sample_per_batch_is_drawn(parts) -> None:
+    a, b, _ = parts
+    loader = MixedBatchLoader(a.subset([0, 1, 2]), b, 4, 0.75, generator=torch.Generator().manual_seed(0))
+    ids = _all(loader)[0]
+    assert len(loader) == 1 and len(ids) == 4 and sum(i >= 500 for i in ids) == 1
+
+
+def test_device_batches_shuffle_with_seed_zero_by_default_on_both_paths(parts) -> None:
+    a, _, _ = parts
+    cpu = torch.device("cpu")
+    assert _all(device_batches(a, 8, cpu, shuffle=True))[0] == _all(device_batches(a, 8, cpu, True, 0))[0]
+    flipped = a.replace_current_transform_group(lambda x: x.flip(-1))
+    labels = torch.cat([b[1] for b in device_batches(flipped, 8, cpu, shuffle=True)])
+    assert labels.tolist() != [i % 7 for i in range(30)] and sorted(labels.tolist()) == sorted(
+        i % 7 for i in range(30)
+    )
