@@ -257,3 +257,23 @@ def test_device_batches_shuffle_with_seed_zero_by_default_on_both_paths(parts) -
     assert labels.tolist() != [i % 7 for i in range(30)] and sorted(labels.tolist()) == sorted(
         i % 7 for i in range(30)
     )
+
+
+def test_the_loaders_take_a_tensor_view_as_well(parts) -> None:
+    a, b, _ = parts
+    view = gather_tensors(a.subset([3, 4]))
+    assert _all(DeviceBatchLoader(view, 4))[0] == [3, 4]
+    mixed = MixedBatchLoader(view, gather_tensors(b), 4, 0.5, generator=torch.Generator().manual_seed(0))
+    assert mixed.last_composition is None and mixed.last_own is None  # nothing before the first batch
+    ids = _all(mixed)[0]
+    assert {i for i in ids if i < 500} <= {3, 4} and sum(i >= 500 for i in ids) == 2 == len(ids) - 2
+
+
+def test_a_batch_may_hold_no_target_sample_when_the_share_is_small(parts) -> None:
+    a, b, _ = parts
+    assert MixedBatchLoader(a, b, 10, 0.02).target_counts(5).tolist() == [0, 0, 1, 0, 0]  # 0.2 per batch
+
+
+def test_an_empty_source_message_names_the_loader(parts) -> None:
+    with pytest.raises(ValueError, match=r"^MixedBatchLoader: the source dataset is empty"):
+        MixedBatchLoader(parts[0], parts[1].subset([]), 8, 0.5)
