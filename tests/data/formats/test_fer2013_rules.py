@@ -326,3 +326,41 @@ def test_a_kaggle_folder_with_only_test_csv_is_refused_and_train_csv_beside_it_n
     data = _load(root, tmp_path)
     assert data.provenance["ignored"] == "test.csv (Kaggle's test file has no labels)"
     assert np.array_equal(data.labels.numpy(), [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("1:2", r"pixel value '1:2' is not an integer"),
+        ("1000", r"pixel value 1000 is not in 0\.\.255"),
+        ("9" * 25, r"pixel value " + "9" * 20 + r" is not in 0\.\.255"),
+        ("x" * 25, r"pixel value '" + "x" * 20 + r"' is not an integer"),
+    ],
+)
+def test_a_bad_pixel_token_is_quoted_up_to_20_characters(tmp_path: Path, token: str, message: str) -> None:
+    path = _write(tmp_path / "fer2013.csv", [HEADER, "1," + " ".join(["1"] * 2303 + [token]) + ",Training"])
+    with pytest.raises(DatasetError, match=r"line 2: " + message + r" \(pass skip_corrupt"):
+        read_fer2013_table(path)
+
+
+def test_test_csv_beside_fer2013_csv_is_not_noted_as_ignored(tmp_path: Path) -> None:
+    root = tmp_path / "k"
+    _write(root / "fer2013.csv", [HEADER, *_rows(2)])
+    _write(root / "test.csv", ["pixels", _pixels(1)])
+    assert "ignored" not in _load(root, tmp_path).provenance
+
+
+def test_loading_with_skip_corrupt_warns_naming_fer2013_and_use_cache_off_reads_again(tmp_path: Path) -> None:
+    path = _write(tmp_path / "fer2013.csv", [HEADER, *_rows(2), "9," + _pixels(1) + ",Training"])
+    with pytest.warns(UserWarning, match=r"^fer2013: skipped 1 emotion not in 0\.\.6$"):
+        data = _load(path, tmp_path, skip_corrupt=True, use_cache=False)
+    with pytest.warns(UserWarning, match=r"^fer2013: skipped 1 emotion not in 0\.\.6$"):
+        again = _load(path, tmp_path, skip_corrupt=True, use_cache=False)  # read again: warned again
+    assert len(data) == 2 and again.provenance["cache"] == data.provenance["cache"] != "hit"
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.npz"))
+
+
+def test_image_folders_name_the_dataset_fer2013(tmp_path: Path) -> None:
+    write_image(tmp_path / "kaggle" / "train" / "fear" / "Training_1.jpg", size=(48, 48))
+    data = _load(tmp_path / "kaggle", tmp_path)
+    assert data.name == "fer2013" and data.provenance["format"] == "fer2013-images"
