@@ -71,6 +71,25 @@ def test_baseline_strategy_reproduces_the_baseline(pairwise_run):
             assert row["memory_integrity"] == pytest.approx(1.0)
 
 
+def test_datasets_json_describes_the_data_the_run_used(pairwise_run):
+    from fer_avalanche.data.specs import load_scenario_datasets
+
+    scenario, run, root = pairwise_run
+    written = json.loads((run.run_dir / "datasets.json").read_text())
+    loaded = {d.name: d for d in load_scenario_datasets(scenario, cache_dir=root / "cache", run_seed=0)}
+    assert sorted(d["name"] for d in written) == ["lab-a", "lab-b", "wild"]
+    for entry in written:
+        data = loaded[entry["name"]]
+        assert entry["total"] == len(data) == {"wild": 420}.get(data.name, 140)
+        assert entry["per_split"] == data.counts() and entry["per_class"] == data.class_counts()
+        assert entry["per_split_class"]["test"] == data.class_counts("test")
+        assert entry["label_space"] == "basic7" and entry["image_size"] == [48, 48]
+        assert (entry["seed"], entry["fold"], entry["subjects"]) == (0, None, data.num_subjects)
+        assert entry["provenance"]["split_settings"] == json.loads(
+            json.dumps(data.provenance["split_settings"])
+        )
+
+
 def test_run_directory_is_complete(pairwise_run):
     _, run, _ = pairwise_run
     for name in (
