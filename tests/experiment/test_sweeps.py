@@ -67,7 +67,7 @@ def test_zip_pairs_the_lists_and_needs_equal_lengths():
     [("adapt.bugdet", "['steps']"), ("strategies.options.fusion.target_fracton", "[0.5]")],
 )
 def test_a_bad_sweep_key_gets_the_same_did_you_mean_as_set(key, value):
-    with pytest.raises(ConfigError) as by_set:
+    with pytest.raises(ConfigError, match="unknown key") as by_set:
         Scenario.demo().with_overrides([f"{key}={value[1:-1]}"])
     with pytest.raises(ConfigError, match=r"sweep: unknown key") as by_sweep:
         Scenario.demo().with_overrides([f"sweep.values.{key}={value}"])
