@@ -16,8 +16,9 @@
 # tests, and scores the module as the earlier run's killed plus those killed now: "survivors
 # re-checked on top of a full run", minutes instead of an hour when only tests were added.
 #
-# mutmut 3 never mutates a decorated function; a loader registered with @register_format(...) is
-# registered by a call after its def in the copy instead, so its body is measured too.
+# mutmut 3 never mutates a decorated function; a loader registered with @register_format(...) or a
+# strategy with @register_strategy(...) is registered by a call after its def in the copy instead, so
+# its body is measured too.
 set -u
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -70,12 +71,16 @@ text = re.sub(r"(?ms)^pytest_add_cli_args_test_selection = \[.*?\]$",
               f"pytest_add_cli_args_test_selection = {quoted(tests)}", text)
 open(path, "w", encoding="utf-8").write(text)
 PY
-  # mutmut 3 never mutates a decorated function, so a loader registered with @register_format(...)
-  # would be left out whole; in the copy, the registration becomes a call after the def (same effect)
+  # mutmut 3 never mutates a decorated function, so a loader (@register_format(...)) or a strategy
+  # (@register_strategy(...)) would be left out whole; in the copy, the registration becomes a call
+  # after the def (same effect)
   python - "$dir/fer_avalanche/$module.py" <<'PY'
 import sys
 
 import libcst as cst  # a dependency of mutmut 3
+
+
+REGISTERING = {"register_format", "register_strategy"}
 
 
 class Undecorate(cst.CSTTransformer):
@@ -85,8 +90,8 @@ class Undecorate(cst.CSTTransformer):
             calls = []
             if isinstance(stmt, cst.FunctionDef):
                 calls = [d for d in stmt.decorators if cst.ensure_type(d, cst.Decorator)
-                         and isinstance(d.decorator, cst.Call) and getattr(d.decorator.func, "value", "")
-                         == "register_format"]
+                         and isinstance(d.decorator, cst.Call)
+                         and getattr(d.decorator.func, "value", "") in REGISTERING]
             if not calls:
                 body.append(stmt)
                 continue
@@ -100,7 +105,7 @@ class Undecorate(cst.CSTTransformer):
 
 path = sys.argv[1]
 text = open(path, encoding="utf-8").read()
-if "@register_format" in text:
+if any(f"@{name}" in text for name in REGISTERING):
     open(path, "w", encoding="utf-8").write(cst.parse_module(text).visit(Undecorate()).code)
 PY
   before=""

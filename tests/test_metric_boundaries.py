@@ -193,13 +193,6 @@ def test_the_evaluator_lists_its_metrics_by_name():
     assert [str(m) for m in evaluator.metrics] == ["FERMetrics", "TrainLossMetric"]
 
 
-def test_the_evaluator_refuses_a_source_without_a_baseline():
-    with pytest.raises(
-        ConfigError, match=r"^make_evaluator: give both source and baseline \(for memory integ"
-    ):
-        make_evaluator(2, ["a", "b"], source="src")
-
-
 # ------------------------------------------------------------------------------ training loss
 def _epoch(metric, batches, iters=12):
     strategy = SimpleNamespace(clock=SimpleNamespace(train_iterations=iters))

@@ -21,10 +21,10 @@ from fixtures import crop_of, write_ckplus_official, write_image  # noqa: E402
 from fer_avalanche.config import Scenario  # noqa: E402
 from fer_avalanche.data.imageio import opencv_available  # noqa: E402
 from fer_avalanche.data.registry import load_dataset  # noqa: E402
-from fer_avalanche.data.specs import load_scenario_datasets  # noqa: E402
 from fer_avalanche.data.splits import split_by_fractions, split_by_subject, subject_kfold  # noqa: E402
 from fer_avalanche.data.synthetic import make_domain  # noqa: E402
 from fer_avalanche.errors import DatasetError  # noqa: E402
+from fer_avalanche.experiment.specs import load_scenario_datasets  # noqa: E402
 
 CODES = ("AN", "DI", "FE", "HA", "NE", "SA", "SU")
 SUBJECTS = ("KA", "KL", "KM", "KR", "MK", "NA")

@@ -8,9 +8,9 @@ from fer_avalanche.experiment.records import (
     BaselineRecord,
     CellRecord,
     StepRecord,
+    build_results,
     eval_from_dict,
     eval_to_dict,
-    build_results,
 )
 from fer_avalanche.metrics import summarize_confusion
 

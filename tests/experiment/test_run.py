@@ -72,7 +72,7 @@ def test_baseline_strategy_reproduces_the_baseline(pairwise_run):
 
 
 def test_datasets_json_describes_the_data_the_run_used(pairwise_run):
-    from fer_avalanche.data.specs import load_scenario_datasets
+    from fer_avalanche.experiment.specs import load_scenario_datasets
 
     scenario, run, root = pairwise_run
     written = json.loads((run.run_dir / "datasets.json").read_text())
