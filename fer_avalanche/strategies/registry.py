@@ -32,7 +32,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -68,9 +68,6 @@ with quiet_third_party():
     from avalanche.training.supervised import DER, JointTraining, Naive
     from avalanche.training.templates import SupervisedTemplate
 
-if TYPE_CHECKING:
-    from avalanche.benchmarks import CLExperience
-
 __all__ = [
     "StrategySpec",
     "StrategyContext",
@@ -97,7 +94,7 @@ class StrategyContext:
     """What a strategy builder receives: the model, the optimizer and the common template settings.
 
     ``source`` is the source's training *dataset* (whether ``make_strategy`` got the experience or the
-    dataset); ``source_experience`` the experience when it was given.
+    dataset; ``make_strategy`` warm-starts from the experience itself).
     """
 
     model: nn.Module
@@ -108,7 +105,6 @@ class StrategyContext:
     template_kwargs: dict[str, Any]
     plugins: list[Any]
     augment: BatchAugmentPlugin | None
-    source_experience: CLExperience = None
     first: list[Any] = field(default_factory=list)
     last: list[Any] = field(default_factory=list)
     #: validation datasets by name, the source first (``make_strategy``'s ``val_sets``; may be empty)
@@ -408,7 +404,6 @@ def make_strategy(
         ),
         plugins=list(plugins),
         augment=BatchAugmentPlugin(seed=seed) if augment else None,
-        source_experience=source_experience,
         first=[validation] if validation.active else [],
         last=[*([AbsentClassPlugin(absent_classes)] if absent_classes == "mask" else []), budget],
         val_sets=dict(val_sets or {}),
