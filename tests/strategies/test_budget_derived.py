@@ -39,3 +39,14 @@ def test_epoch_steps_is_one_cap_among_the_others():
         BudgetPlugin(epochs=1, max_steps=5, epoch_steps=True)
     with pytest.raises(ConfigError, match="epoch_steps must be True or False, got 1"):
         BudgetPlugin(epochs=1, epoch_steps=1)
+
+
+def test_the_repr_names_every_cap():
+    assert repr(BudgetPlugin(3, max_steps=5)) == "BudgetPlugin(epochs=3, max_steps=5, target_passes=None)"
+    assert (
+        repr(BudgetPlugin(3, target_passes=1.5))
+        == "BudgetPlugin(epochs=3, max_steps=None, target_passes=1.5)"
+    )
+    assert repr(BudgetPlugin(3, epoch_steps=True)) == (
+        "BudgetPlugin(epochs=3, max_steps=None, target_passes=None, epoch_steps=True)"
+    )
