@@ -7,8 +7,10 @@ every sequential strategy; this file follows each field of a step from the strat
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
+import time
 
 import pytest
 import torch
@@ -39,20 +41,27 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cells")
 
 
-def _run(cache, cell, *overrides, checkpoint=None, echo=None, save_model=False):
+def _run(cache, cell, *overrides, baseline=None, **kwargs):
+    """``run_cell`` as the runner calls it; ``kwargs`` (checkpoint, echo, save_model) passed as given."""
     scenario = tiny(*SMALL, *overrides)
     ctx = ExperimentContext(scenario, "cpu", cache)
-    baseline = train_or_load_baseline(ctx, cell.seed, {None: [ctx.source_name, "lab-a", "lab-b"]})
+    if baseline is None:
+        baseline = train_or_load_baseline(ctx, cell.seed, {cell.fold: [ctx.source_name, "lab-a", "lab-b"]})
     datasets = {d.name: d for d in ctx.datasets(cell.targets, cell.seed, cell.fold)}
     key = cell_key(scenario, cell, ctx.baseline_key(cell.seed), datasets)
-    record = run_cell(ctx, cell, baseline, key, checkpoint=checkpoint, echo=echo, save_model=save_model)
-    return record, key, ctx, datasets
+    return run_cell(ctx, cell, baseline, key, **kwargs), key, ctx, datasets
+
+
+def _numbers(step):
+    return {d: r.confusion.tolist() for d, r in step.evaluation.items()}
 
 
 def test_a_trained_step_records_the_strategys_budget_curve_history_and_selection(cache):
     cell = Cell("ft-fc", ("lab-a",), 0)
     lines: list[str] = []
+    start = time.perf_counter()
     record, key, _, datasets = _run(cache, cell, "adapt.select='best_val'", echo=lines.append)
+    elapsed = time.perf_counter() - start
     assert record.cell == cell and record.key == key and record.state is None
     (step,) = record.steps
     assert step.target == "lab-a" and set(step.evaluation) == {"wild", "lab-a"}
@@ -61,7 +70,7 @@ def test_a_trained_step_records_the_strategys_budget_curve_history_and_selection
     assert step.budget["source_samples"] == 0
     assert [e["epoch"] for e in step.curve] == [0, 1, 2]  # best_val: evaluated before and every epoch
     assert step.selected_epoch in (0, 1, 2)
-    assert [h["epoch"] for h in step.history] == [1, 2] and step.train_time_s > 0
+    assert [h["epoch"] for h in step.history] == [1, 2] and 0 < step.train_time_s < elapsed
     assert step.selection["select"] == "best_val" and step.selection["monitor"] == "target"
     assert step.extra == {"absent_classes": "train", "target_absent": []}
     assert len(lines) == 2 and all(cell.label in line for line in lines)  # one line per epoch
@@ -75,6 +84,7 @@ def test_a_step_without_validation_records_no_selection_and_no_curve(cache):
 def test_the_classes_a_target_lacks_and_the_masking_setting_are_in_the_step(cache):
     (step,) = _run(cache, Cell("retrain", ("lab-b",), 0), "adapt.absent_classes='mask'")[0].steps
     assert step.extra["target_absent"] == ["neutral"] and step.extra["absent_classes"] == "mask"
+    assert step.extra["masked_classes"] == [NEUTRAL]  # what the masking plugin adds to the row
     assert step.evaluation["lab-b"].confusion[NEUTRAL].sum() == 0  # no neutral test image either
 
 
@@ -129,10 +139,16 @@ def test_a_joint_cell_trains_a_fresh_model_on_everything_so_far_at_each_step(cac
     from fer_avalanche.experiment import cell as cell_module
 
     saved = []
-    monkeypatch.setattr(cell_module, "save_checkpoint", lambda path, obj: saved.append(obj))
+    monkeypatch.setattr(
+        cell_module, "save_checkpoint", lambda path, obj: saved.append(obj) or paths.append(path)
+    )
+    paths = []
     built = _count_builds(monkeypatch)
     cell = Cell("joint", ("lab-a", "lab-b"), 0, None, "sequence")
-    record, key, _, datasets = _run(cache, cell, "mode='sequential'", checkpoint=tmp_path / "j.pt")
+    record, key, _, datasets = _run(
+        cache, cell, "mode='sequential'", checkpoint=tmp_path / "j.pt", save_model=True
+    )
+    assert paths == [tmp_path / "j.pt"] and record.state is not None
     n_train = {name: len(d.get_split("train")) for name, d in datasets.items()}
     assert built == [cell, cell]  # a fresh strategy (from the baseline) per step
     assert [s.target for s in record.steps] == ["lab-a", "lab-b"]
@@ -171,3 +187,107 @@ def test_the_adaptation_seed_comes_from_the_cell_alone():
     assert seed(Cell("ft-fc", ("lab-a", "lab-b"), 1, None, "sequence")) == stable_seed(
         "ft-fc", "lab-a", "lab-b", 1, ""
     )
+
+
+@pytest.mark.parametrize("strategy", ["ft-fc", "joint"])
+def test_a_sequence_continues_from_its_step_checkpoint_as_if_never_stopped(cache, tmp_path, strategy):
+    cell = Cell(strategy, ("lab-a", "lab-b"), 0, None, "sequence")
+    path = tmp_path / "step.pt"
+    whole, *_ = _run(cache, cell, "mode='sequential'", checkpoint=path)  # leaves the checkpoint of step 1
+    assert path.exists()
+    epochs = []
+    resumed, *_ = _run(cache, cell, "mode='sequential'", checkpoint=path, echo=epochs.append)
+    assert resumed.steps[0].to_dict() == whole.steps[0].to_dict()  # read back, time included
+    assert len(epochs) == len(whole.steps[1].history)  # only step 2 trained again
+    assert _numbers(resumed.steps[1]) == _numbers(whole.steps[1])  # from step 1's state, not the baseline
+    assert resumed.steps[1].budget == whole.steps[1].budget
+
+
+def test_a_corrupt_step_checkpoint_is_refused_naming_it(cache, tmp_path):
+    path = tmp_path / "step.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=rf"{path}.*sequence step"):
+        _run(
+            cache,
+            Cell("ft-fc", ("lab-a", "lab-b"), 0, None, "sequence"),
+            "mode='sequential'",
+            checkpoint=path,
+        )
+
+
+def test_a_cell_of_one_target_ignores_a_checkpoint_path(cache, tmp_path):
+    path = tmp_path / "step.pt"
+    save_checkpoint(path, {"key": {"cell": "other"}, "steps": []})  # would be refused if it were read
+    for cell in (Cell("ft-fc", ("lab-a",), 0), Cell("ft-fc", ("lab-a",), 0, None, "sequence")):
+        record, *_ = _run(cache, cell, checkpoint=path)
+        assert [s.target for s in record.steps] == ["lab-a"]
+
+
+def test_the_fault_hooks_are_reached_at_the_start_and_after_each_checkpoint(cache, tmp_path, monkeypatch):
+    from fer_avalanche.experiment import faults
+
+    events = []
+    monkeypatch.setattr(faults, "reached", events.append)
+    for i, strategy in enumerate(("ft-fc", "joint")):
+        events.clear()
+        cell = Cell(strategy, ("lab-a", "lab-b"), 0, None, "sequence")
+        _run(cache, cell, "mode='sequential'", checkpoint=tmp_path / f"{i}.pt")
+        assert events == ["start-cell", "after-checkpoint"], strategy
+
+
+def test_a_strategy_without_state_warns_and_trains_on_without_checkpoints(cache, tmp_path, monkeypatch):
+    from fer_avalanche.strategies import state
+
+    def no_state(strategy, datasets):
+        raise CheckpointError("MyPlugin declares no state")
+
+    monkeypatch.setattr(state, "strategy_state", no_state)
+    cell = Cell("ft-fc", ("lab-a", "lab-b"), 0, None, "sequence")
+    message = (
+        r"^ft-fc -> lab-a -> lab-b \(seed 0\): no step checkpoints \(MyPlugin declares no state\); "
+        r"an interrupted sequence restarts from its first target$"
+    )
+    with pytest.warns(UserWarning, match=message):
+        record, *_ = _run(cache, cell, "mode='sequential'", checkpoint=tmp_path / "s.pt")
+    assert [s.target for s in record.steps] == ["lab-a", "lab-b"] and not (tmp_path / "s.pt").exists()
+
+
+def test_save_model_is_off_by_default(cache):
+    record, *_ = _run(cache, Cell("ft-fc", ("lab-a",), 0))
+    assert record.state is None
+
+
+def test_a_cell_evaluates_on_its_own_fold_and_run_seed(cache):
+    folds = "targets.lab-a.split={method='kfold', k=3, folds='all', seed='run'}"
+    cell = Cell("ft-fc", ("lab-a",), 1, 2)
+    record, _, ctx, _ = _run(cache, cell, folds)
+    labels = record.steps[0].evaluation["lab-a"].labels.tolist()
+    assert labels == ctx.dataset("lab-a", 1, fold=2).get_split("test").labels.tolist()
+    assert labels != ctx.dataset("lab-a", 0, fold=2).get_split("test").labels.tolist()
+    assert labels != ctx.dataset("lab-a", 1, fold=0).get_split("test").labels.tolist()
+
+
+def test_a_rehearsal_cell_rehearses_the_source(cache):
+    (step,) = _run(cache, Cell("fusion", ("lab-a",), 0))[0].steps
+    assert step.budget["source_samples"] > 0 and step.budget["target_passes"] > 0
+
+
+def test_wise_ft_reports_its_alpha_curve_on_the_cells_test_sets(cache):
+    cell = Cell("wise-ft", ("lab-a",), 0)
+    (step,) = _run(cache, cell, "strategies.options={wise-ft={alphas=[0.0, 1.0]}}")[0].steps
+    assert step.extra["alpha"] in (0.0, 1.0)
+    assert [p["alpha"] for p in step.extra["alpha_curve"]] == [0.0, 1.0]
+    assert all(set(p["test"]) == {"wild", "lab-a"} for p in step.extra["alpha_curve"])
+
+
+def test_a_baseline_whose_weights_do_not_fit_is_refused_naming_its_file(cache):
+    from fer_avalanche.experiment.baseline import state_bytes
+    from fer_avalanche.models import make_model
+
+    ctx = ExperimentContext(tiny(*SMALL), "cpu", cache)
+    good = train_or_load_baseline(ctx, 0, {None: [ctx.source_name, "lab-a"]})
+    wrong = dataclasses.replace(
+        good, state=state_bytes(make_model(width=8, image_size=24)), checkpoint="base-x.pt"
+    )
+    with pytest.raises(CheckpointError, match=r"base-x\.pt"):
+        _run(cache, Cell("ft-fc", ("lab-a",), 0), baseline=wrong)
