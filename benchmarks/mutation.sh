@@ -29,7 +29,7 @@ BEFORE=${MUTATION_BEFORE:-}
 
 # module (under fer_avalanche/, no .py) -> the test files that select its tests
 declare -A TESTS=(
-  [stats]="tests/test_stats.py tests/test_intervals.py tests/test_stats_numeric.py"
+  [stats]="tests/test_stats.py tests/test_intervals.py tests/test_stats_numeric.py tests/test_stats_results.py"
   [metrics]="tests/test_metrics.py tests/test_memory_integrity_boundaries.py tests/test_metric_boundaries.py"
   [loaders]="tests/test_loaders.py tests/test_loader_rules.py"
   [strategies/plugins/budget]="tests/strategies/test_budget.py tests/strategies/test_budget_boundaries.py tests/strategies/test_budget_derived.py"

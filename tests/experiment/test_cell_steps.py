@@ -149,6 +149,7 @@ def test_a_joint_cell_trains_a_fresh_model_on_everything_so_far_at_each_step(cac
         cache, cell, "mode='sequential'", checkpoint=tmp_path / "j.pt", save_model=True
     )
     assert paths == [tmp_path / "j.pt"] and record.state is not None
+    assert all(0 < s.train_time_s < 600 for s in record.steps)  # a duration, not a clock reading
     n_train = {name: len(d.get_split("train")) for name, d in datasets.items()}
     assert built == [cell, cell]  # a fresh strategy (from the baseline) per step
     assert [s.target for s in record.steps] == ["lab-a", "lab-b"]
@@ -168,8 +169,8 @@ def test_a_target_strategy_is_built_once_and_carried_through_the_sequence(cache,
 def test_a_step_checkpoint_of_another_experiment_is_refused_naming_what_differs(cache, tmp_path):
     cell = Cell("ft-fc", ("lab-a", "lab-b"), 0, None, "sequence")
     path = tmp_path / "step.pt"
-    save_checkpoint(path, {"key": {"cell": "other"}, "steps": []})
-    message = rf"^{path}: checkpoint of another experiment \(differs from this run in: .*cell.*\); delete it"
+    save_checkpoint(path, {"key": {"cell": "other", "zz": 1}, "steps": []})
+    message = rf"^{path}: checkpoint of another experiment \(differs from this run in: adapt, baseline, cell, .*, zz\); delete it"
     with pytest.raises(CheckpointError, match=message):
         _run(cache, cell, "mode='sequential'", checkpoint=path)
     save_checkpoint(path, {"key": "not a dict", "steps": []})
@@ -189,7 +190,7 @@ def test_the_adaptation_seed_comes_from_the_cell_alone():
     )
 
 
-@pytest.mark.parametrize("strategy", ["ft-fc", "joint"])
+@pytest.mark.parametrize("strategy", ["retrain", "joint"])
 def test_a_sequence_continues_from_its_step_checkpoint_as_if_never_stopped(cache, tmp_path, strategy):
     cell = Cell(strategy, ("lab-a", "lab-b"), 0, None, "sequence")
     path = tmp_path / "step.pt"
@@ -206,7 +207,7 @@ def test_a_sequence_continues_from_its_step_checkpoint_as_if_never_stopped(cache
 def test_a_corrupt_step_checkpoint_is_refused_naming_it(cache, tmp_path):
     path = tmp_path / "step.pt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match=rf"{path}.*sequence step"):
+    with pytest.raises(CheckpointError, match=rf"^{path}: cannot load sequence step checkpoint \("):
         _run(
             cache,
             Cell("ft-fc", ("lab-a", "lab-b"), 0, None, "sequence"),
@@ -267,8 +268,17 @@ def test_a_cell_evaluates_on_its_own_fold_and_run_seed(cache):
     assert labels != ctx.dataset("lab-a", 1, fold=0).get_split("test").labels.tolist()
 
 
-def test_a_rehearsal_cell_rehearses_the_source(cache):
+def test_a_rehearsal_cell_rehearses_the_source(cache, monkeypatch):
+    sources = []
+    original = ExperimentContext.strategy
+
+    def spy(self, recipe, model, seed, *, source, **kwargs):
+        sources.append(None if source is None else source.dataset_name)  # None: the baseline's training
+        return original(self, recipe, model, seed, source=source, **kwargs)
+
+    monkeypatch.setattr(ExperimentContext, "strategy", spy)
     (step,) = _run(cache, Cell("fusion", ("lab-a",), 0))[0].steps
+    assert sources[-1] == "wild"  # the cell's: the source's training experience, not a target's
     assert step.budget["source_samples"] > 0 and step.budget["target_passes"] > 0
 
 
