@@ -170,7 +170,8 @@ def test_a_step_checkpoint_of_another_experiment_is_refused_naming_what_differs(
     cell = Cell("ft-fc", ("lab-a", "lab-b"), 0, None, "sequence")
     path = tmp_path / "step.pt"
     save_checkpoint(path, {"key": {"cell": "other", "zz": 1}, "steps": []})
-    message = rf"^{path}: checkpoint of another experiment \(differs from this run in: adapt, baseline, cell, .*, zz\); delete it"
+    message = rf"^{path}: checkpoint of another experiment \(differs from this run in: "
+    message += r"adapt, baseline, cell, .*, zz\); delete it"
     with pytest.raises(CheckpointError, match=message):
         _run(cache, cell, "mode='sequential'", checkpoint=path)
     save_checkpoint(path, {"key": "not a dict", "steps": []})
