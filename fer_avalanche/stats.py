@@ -664,7 +664,7 @@ def add_intervals(
         widest = max(widest, len(owners))
     baseline["ci_scope"] = _scope(widest)
     out["baseline"] = baseline
-    out["summary"] = _summaries(results, rows, per_row, datasets, baselines, seed)
+    out["summary"] = _summaries(results, rows, per_row, datasets, baselines)
     out["intervals"] = {
         "method": "one unit: percentile bootstrap over test images, paired with the unit's baseline, "
         "widened to the Wilson / z^2/(n+z^2) floor; several units (seeds/folds): t-interval over units, "
@@ -683,7 +683,6 @@ def _summaries(
     per_row: Sequence[Mapping[str, Any]],
     datasets: Sequence[str],
     baselines: Sequence[Mapping[str, Any]],
-    seed: int,
 ) -> list[dict[str, Any]]:
     source = results.get("source")
     summary: list[dict[str, Any]] = []

@@ -17,16 +17,16 @@ from fer_avalanche.stats import MIN_UNITS, ResultsError, add_intervals, compare
 N = 40
 
 
-def _two_seeds(**extra):
+def _two_seeds(fold=None, fusion_src=30, **extra):
     """Two seeds, two strategies on target ``t``; ``extra`` adds keys to every row."""
     units = {}
     for seed in (0, 1):
-        units[(seed, None)] = {
+        units[(seed, fold)] = {
             "baseline": {"src": correct_vector(N, 30, seed), "t": correct_vector(N, 10, seed)},
             "rows": {
                 ("ft-fc", "t"): {"src": correct_vector(N, 28 - seed, seed),
                                  "t": correct_vector(N, 20 + seed, seed)},
-                ("fusion", "t"): {"src": correct_vector(N, 30, seed),
+                ("fusion", "t"): {"src": correct_vector(N, fusion_src, seed),
                                   "t": correct_vector(N, 24 - seed, seed)},
             },
         }  # fmt: skip
@@ -138,10 +138,10 @@ def test_predictions_of_the_wrong_length_name_the_row_or_the_baseline():
 
 # ------------------------------------------------------------------------------------ summary
 def test_a_summary_entry_holds_its_units_and_the_means_of_its_rows():
-    out = add_intervals(_two_seeds(), n_boot=50)
+    out = add_intervals(_two_seeds(fold=3), n_boot=50)
     entry = next(e for e in out["summary"] if e["strategy"] == "ft-fc")
     rows = [r for r in out["rows"] if r["strategy"] == "ft-fc"]
-    assert entry["units"] == [{"seed": 0, "fold": None}, {"seed": 1, "fold": None}] and entry["n_units"] == 2
+    assert entry["units"] == [{"seed": 0, "fold": 3}, {"seed": 1, "fold": 3}] and entry["n_units"] == 2
     assert entry["acc"] == {d: pytest.approx(np.mean([r["acc"][d] for r in rows])) for d in ("src", "t")}
     assert entry["macro_f1"] == {d: pytest.approx(v / 2) for d, v in entry["acc"].items()}
     assert entry["source_acc"] == entry["acc"]["src"] and entry["target_acc"] == entry["acc"]["t"]
@@ -167,11 +167,20 @@ def test_without_baseline_entries_the_front_competes_with_the_baseline_mean():
 
 
 def test_the_source_as_target_has_no_baseline_point_on_the_front():
-    raw = _two_seeds()
+    raw = _two_seeds(fusion_src=29)  # both strategies below the baseline on the source
     for row in raw["rows"]:
         row["target"] = "src"
     summary = add_intervals(raw, n_boot=20)["summary"]
     assert any(e["pareto"] for e in summary)  # the baseline (MI 1 on its own source) does not compete
+
+
+def test_the_baseline_point_of_the_front_has_mi_1():
+    raw = _two_seeds()
+    for row in raw["rows"]:
+        if row["strategy"] == "ft-fc":  # learns less than not adapting, but keeps more than the source had
+            row["memory_integrity"], row["acc"]["t"] = 1.5, 0.1
+    summary = add_intervals(raw, n_boot=20)["summary"]
+    assert [e["pareto"] for e in summary if e["strategy"] == "ft-fc"] == [True]  # MI 1.5 > the baseline's 1
 
 
 # ------------------------------------------------------------------------------------ compare
@@ -249,3 +258,41 @@ def test_compare_warns_naming_each_target_with_too_few_units():
         "cannot hold the seeds' variance (one unit: test images only); run more seeds before "
         "claiming a difference"
     )
+
+
+def test_the_datasets_keep_the_files_order_then_the_baselines_then_the_rows():
+    raw = _two_seeds()
+    raw["baseline"]["acc"] = {"t": 0.25, "src": 0.75}  # another order than "datasets"
+    assert list(add_intervals(raw, n_boot=20)["summary"][0]["acc"]) == ["src", "t"]
+    del raw["datasets"]
+    assert list(add_intervals(raw, n_boot=20)["summary"][0]["acc"]) == ["t", "src"]
+    raw["baseline"]["acc"] = {"src": 0.75}
+    for row in raw["rows"]:
+        row["acc"] = {"t": row["acc"]["t"], "src": row["acc"]["src"]}
+    assert list(add_intervals(raw, n_boot=20)["summary"][0]["acc"]) == ["src", "t"]  # src from the baseline
+
+
+def test_a_baseline_mean_without_the_first_dataset_still_gets_the_others_interval():
+    raw = _two_seeds()
+    raw["baseline"]["acc"] = {"t": 0.25}
+    assert set(add_intervals(raw, n_boot=20)["baseline"]["ci"]["acc"]) == {"t"}
+
+
+def test_a_class_that_is_not_a_label_is_refused_naming_where():
+    raw = _two_seeds()
+    raw["baselines"][1]["labels"]["t"] = "?" * N
+    with pytest.raises(ResultsError, match=r"^baselines\[1\] \(seed 1, fold None\) labels\['t'\]: "):
+        add_intervals(raw, n_boot=20)
+    raw = _two_seeds()
+    raw["baselines"][0]["predictions"]["src"] = "?" * N
+    with pytest.raises(ResultsError, match=r"^baselines\[0\] \(seed 0, fold None\) predictions\['src'\]: "):
+        add_intervals(raw, n_boot=20)
+
+
+def test_compare_names_a_target_one_strategy_lacks():
+    raw = _two_seeds()
+    extra = [dict(r, target="u") for r in raw["rows"] if r["strategy"] == "fusion"]
+    raw["rows"] += extra
+    message = r"^compare: strategy 'ft-fc' has no rows for target\(s\) \['u'\] that 'fusion' has$"
+    with pytest.raises(ResultsError, match=message):
+        compare(raw, "fusion", "ft-fc")
