@@ -296,3 +296,12 @@ def test_compare_names_a_target_one_strategy_lacks():
     message = r"^compare: strategy 'ft-fc' has no rows for target\(s\) \['u'\] that 'fusion' has$"
     with pytest.raises(ResultsError, match=message):
         compare(raw, "fusion", "ft-fc")
+
+
+def test_baseline_entries_without_labels_get_null_intervals():
+    raw = _two_seeds()
+    for b in raw["baselines"]:
+        del b["labels"], b["predictions"]
+    out = add_intervals(raw, n_boot=20)
+    assert out["baselines"][0]["ci"] == {"acc": {"src": None, "t": None}}
+    assert out["rows"][0]["ci"]["acc"] == {"src": None, "t": None}
