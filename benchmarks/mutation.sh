@@ -16,6 +16,10 @@
 # tests, and scores the module as the earlier run's killed plus those killed now: "survivors
 # re-checked on top of a full run", minutes instead of an hour when only tests were added.
 #
+# MUTANTS='GLOB ...' runs only the mutants whose names match (``fer_avalanche.stats.x_holm__mutmut_*``)
+# and scores those alone (e.g. the mutants of a function whose source changed); MUTATION_TESTS='FILE ...'
+# replaces the module's test files of the TESTS table below for this run.
+#
 # mutmut 3 never mutates a decorated function; a loader registered with @register_format(...) or a
 # strategy with @register_strategy(...) is registered by a call after its def in the copy instead, so
 # its body is measured too.
@@ -55,7 +59,7 @@ MODULES=("$@")
 
 for module in "${MODULES[@]}"; do
   module=${module#fer_avalanche/}; module=${module%.py}
-  tests=${TESTS[$module]:-}
+  tests=${MUTATION_TESTS:-${TESTS[$module]:-}}
   if [ -z "$tests" ]; then echo "unknown module $module (known: ${ORDER[*]})" >&2; exit 2; fi
   dir="$WORK/${module//\//_}"
   rm -rf "$dir" && mkdir -p "$dir"
@@ -123,6 +127,9 @@ for meta in sorted(pathlib.Path(sys.argv[1], "mutants").rglob("*.meta")):
 PY
     )
   fi
+  if [ -n "${MUTANTS:-}" ]; then
+    read -r -a names <<< "$MUTANTS"
+  fi
   start=$(date +%s)
   if [ -n "$before" ] && [ ${#names[@]} -eq 0 ]; then
     status=0  # the earlier run killed everything
@@ -133,7 +140,7 @@ PY
   fi
   minutes=$(python -c "print(round(($(date +%s) - $start) / 60, 1))")
   (cd "$dir" && python - "$module" "$minutes" "$status" "$before" <<'PY'
-import json, pathlib, sys
+import fnmatch, json, os, pathlib, sys
 module, minutes, status, before = sys.argv[1:]
 killed_codes = {1, 3, 36, 37, -24, 24, 152, 255, -11, -9}  # killed, timeout, type check, crash
 
@@ -147,6 +154,10 @@ def codes(root):
 
 now = codes(".")
 results, note = now, ""
+patterns = os.environ.get("MUTANTS", "").split()
+if patterns:  # only the mutants asked for
+    results = {k: v for k, v in now.items() if any(fnmatch.fnmatch(k, p) for p in patterns)}
+    note = f"  (only MUTANTS={' '.join(patterns)})"
 if before:  # the earlier run's verdicts stand for what it killed; the rest are this run's
     earlier = codes(before)
     todo = {k for k, v in earlier.items() if v not in killed_codes}

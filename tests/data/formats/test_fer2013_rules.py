@@ -367,3 +367,37 @@ def test_image_folders_name_the_dataset_fer2013(tmp_path: Path) -> None:
     write_image(tmp_path / "kaggle" / "train" / "fear" / "Training_1.jpg", size=(48, 48))
     data = _load(tmp_path / "kaggle", tmp_path)
     assert data.name == "fer2013" and data.provenance["format"] == "fer2013-images"
+
+
+def test_a_csv_known_by_its_file_name_is_found_in_any_folder_of_an_archive(tmp_path: Path) -> None:
+    one = "\n".join([HEADER, *_rows(1)]).encode()
+    tar = _tar(tmp_path / "d.tar.gz", {"README": b"x", "kaggle/data/fer2013.csv": one})
+    assert read_fer2013_table(tar).source == f"{tar}:kaggle/data/fer2013.csv"
+
+
+def test_an_archive_without_the_csv_lists_its_first_eight_members_or_nothing(tmp_path: Path) -> None:
+    many = _tar(tmp_path / "many.tar", {f"f{i}.txt": b"x" for i in range(10)})
+    listed = ", ".join(f"f{i}\\.txt" for i in range(8))
+    with pytest.raises(
+        DatasetError, match=rf"many\.tar: no fer2013/fer2013\.csv inside the archive \(found: {listed}\)$"
+    ):
+        read_fer2013_table(many)
+    empty = _tar(tmp_path / "empty.tar", {})
+    with pytest.raises(
+        DatasetError, match=r"empty\.tar: no fer2013/fer2013\.csv inside the archive \(found: nothing\)$"
+    ):
+        read_fer2013_table(empty)
+
+
+def test_the_first_pixel_value_above_255_is_the_one_quoted(tmp_path: Path) -> None:
+    row = "1," + " ".join(["1"] * 2301 + ["255", "300", "400"]) + ",Training"
+    path = _write(tmp_path / "fer2013.csv", [HEADER, row])
+    with pytest.raises(DatasetError, match=r"line 2: pixel value 300 is not in 0\.\.255 \(pass skip_corrupt"):
+        read_fer2013_table(path)
+
+
+def test_a_last_row_with_no_pixel_values_is_skipped_and_the_others_kept(tmp_path: Path) -> None:
+    path = _write(tmp_path / "fer2013.csv", [HEADER, *_rows(2), "3,,Training"])
+    with pytest.warns(UserWarning, match=r"skipped 1 malformed row"):
+        table = read_fer2013_table(path, skip_corrupt=True)
+    assert len(table.emotion) == 2 and table.pixels[1].min() == 1 and table.rows == 3
