@@ -5,11 +5,13 @@ split method each result records (``provenance["split"]``, shown by ``data check
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from fer_avalanche.data import splits as splits_module
 from fer_avalanche.data.ferdata import FERData
 from fer_avalanche.data.splits import (
     apply_split,
@@ -412,3 +414,214 @@ def test_counts_swap_units_when_no_single_unit_fits() -> None:
             warnings.simplefilter("error")  # met exactly
             out = split_by_counts(_data([0] * 10, groups=groups), (5, 0, 5), seed=seed)
         assert _sizes(out) == [5, 0, 5] and groups_across_splits(out) == 0, seed
+
+
+# ------------------------------------------------------------------------------ the choices within the rules
+def test_a_dataset_without_subjects_is_pointed_to_an_image_level_split() -> None:
+    with pytest.raises(
+        DatasetError,
+        match=r"^dataset 'hand' has no subject ids, so it cannot be split by subject; use an image-level "
+        r"split \(split_by_fractions\) instead$",
+    ):
+        split_by_subject(_data([0] * 4), (0.5, 0.0, 0.5))
+
+
+def test_every_split_left_to_its_default_seed_is_the_same_every_time() -> None:
+    # 40 subjects of one image each: two unseeded draws would almost never agree
+    data = _data([0, 1] * 20, subjects=range(40), split=[0] * 30 + [1] * 4 + [2] * 6)
+    for split in (split_by_subject, split_by_fractions, lambda d, **kw: subject_kfold(d, 4, 1, **kw)):
+        assert torch.equal(split(data).split, split(data, seed=0).split)
+        assert torch.equal(split(data, seed=5).split, split(data, seed=5).split)
+        assert not torch.equal(split(data, seed=0).split, split(data, seed=1).split)
+    counts = split_by_counts(data, (30, 4, 6))
+    assert torch.equal(counts.split, split_by_counts(data, (30, 4, 6), seed=0).split)
+    assert torch.equal(cap_train(data, 10).images, cap_train(data, 10, seed=0).images)
+    assert not torch.equal(cap_train(data, 10, seed=0).images, cap_train(data, 10, seed=1).images)
+
+
+def test_subjects_sharing_one_group_three_ways_are_one_block() -> None:
+    # group 5 holds a frame of subjects 2, 0 and 1 (in that order); subjects 3 and 4 stand alone:
+    # three blocks, two subjects joined to another
+    data = _data([0] * 6, subjects=[2, 0, 1, 3, 4, 1], groups=[5, 5, 5, 6, 7, 8])
+    for seed in range(4):
+        out = subject_kfold(data, 3, 0, seed=seed)
+        assert out.provenance["subjects_joined_by_groups"] == 2
+        assert len(set(out.split[[0, 1, 2, 5]].tolist())) == 1, seed
+        assert sorted(out.split[[0, 3, 4]].tolist()) == [0, 0, 2], seed  # 3 blocks, 3 folds: one in test
+    with pytest.raises(DatasetError, match=r"has 3 subjects \(2 joined to others by shared groups\); a "):
+        subject_kfold(data, 4, 0)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "counts", "per_class"),
+    [
+        # class 0: 6 x (4, 2, 1) / 7 = 3.43, 1.71, 0.86; class 1: 0.57, 0.29, 0.14. The cells with the
+        # largest fractional parts take the units left: class 0's 0.86 in test, 0.71 in val; class 1's
+        # one image goes to train (its largest share)
+        ((6, 1), (4, 2, 1), [[3, 2, 1], [1, 0, 0]]),
+        # with images left out (a fourth column, 13 - 8 = 5 of them)
+        ((4, 2, 3, 4), (3, 0, 5), [[1, 0, 2], [0, 0, 1], [1, 0, 1], [1, 0, 1]]),
+        ((3, 2, 6), (4, 0, 3), [[1, 0, 1], [1, 0, 0], [2, 0, 2]]),
+        ((2, 3, 4), (2, 1, 4), [[0, 1, 1], [1, 0, 1], [1, 0, 2]]),
+    ],
+)
+def test_counts_give_every_class_its_controlled_rounding(sizes, counts, per_class) -> None:
+    labels = [c for c, size in enumerate(sizes) for _ in range(size)]
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the "left out" warning
+            out = split_by_counts(_data(labels), counts, seed=seed)
+        got = [torch.bincount(out.split[out.labels == c], minlength=3).tolist() for c in range(len(sizes))]
+        assert got == per_class, seed
+        assert _sizes(out) == list(counts)
+
+
+def test_cap_train_gives_tied_remainders_to_the_classes_in_label_order() -> None:
+    # train holds 2, 2, 3 and 3 images of classes 0-3; capped to 5: shares 1, 1, 1.5, 1.5, so one of
+    # classes 2 and 3 keeps a second image, always the first one (on every machine: a stable sort)
+    data = _data([0] * 2 + [1] * 2 + [2] * 3 + [3] * 3)
+    for seed in range(3):
+        capped = cap_train(data, 5, seed=seed)
+        assert torch.bincount(capped.labels, minlength=4).tolist() == [1, 1, 2, 1], seed
+
+
+def _counts_exactly(labels, groups, counts, seed) -> FERData:
+    """``split_by_counts`` that must meet ``counts``: the only warning allowed is the "left out" one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = split_by_counts(_data(labels, groups=groups), counts, seed=seed)
+    assert [str(w.message) for w in caught if "are left out" not in str(w.message)] == []
+    assert len(caught) == (1 if sum(counts) < len(labels) else 0)
+    assert _sizes(out) == list(counts) and groups_across_splits(out) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("labels", "groups", "counts", "split"),
+    [
+        # one class, a single image and a pair, 2 / 0 / 1: whichever is cut first, the pair ends in
+        # train and the single in test (a swap when the pair was cut into test)
+        ([0, 0, 0], [0, 1, 1], (2, 0, 1), [2, 0, 0]),
+        ([0, 0, 0], [0, 0, 1], (1, 0, 2), [2, 2, 0]),
+        # one class, a single and a triple, 3 / 0 / 1: the single in test, even when the cut leaves
+        # test empty
+        ([1, 1, 1, 1], [0, 1, 1, 1], (3, 0, 1), [2, 0, 0, 0]),
+        # a swap between classes when no two units of one class can be swapped
+        ([0, 1, 1], [0, 1, 1], (2, 0, 1), [2, 0, 0]),
+        # a swap within a class when it can: class 1 (3 images) has one test image as its target and
+        # class 0 (1 image) none, so the single of class 1 goes to test, not the one of class 0
+        ([0, 1, 1, 1], [0, 1, 2, 2], (3, 0, 1), [0, 2, 0, 0]),
+        ([0, 0, 0, 1], [0, 1, 1, 2], (3, 0, 1), [2, 0, 0, 0]),
+        # a move takes a unit of the class most over its target: class 1 (3 images) has a train
+        # target of 1 and class 0 (1 image) none, so a single of class 1 moves to train
+        ([0, 1, 1, 1], [0, 1, 1, 2], (1, 0, 3), [2, 2, 2, 0]),
+    ],
+)
+def test_counts_with_groups_move_the_unit_that_keeps_the_classes_on_target(
+    labels, groups, counts, split
+) -> None:
+    for seed in range(6):
+        assert _counts_exactly(labels, groups, counts, seed).split.tolist() == split, seed
+
+
+@pytest.mark.parametrize(
+    ("labels", "groups", "counts", "seed", "kept", "split"),
+    [
+        # test 2 over: the largest unit that fits (a pair) moves, not one single after another
+        ([1, 1, 2, 2, 2], [0, 0, 1, 1, 2], (2, 0, 3), 0, [0, 1, 2, 3, 4], [0, 0, 2, 2, 2]),
+        ([0, 1, 1, 1, 1], [0, 1, 2, 2, 3], (2, 0, 3), 1, [0, 1, 2, 3, 4], [2, 0, 2, 2, 0]),
+        # with images left out: the surplus of test is taken before that of the left-out share, the
+        # largest shortfall filled first, and the next split tried when one has nothing to give
+        ([1, 1, 1, 2, 2, 2], [0, 1, 1, 2, 2, 3], (3, 0, 1), 0, [0, 3, 4, 5], [2, 0, 0, 0]),
+        ([0] * 7, [0, 0, 1, 2, 3, 3, 3], (1, 1, 3), 2, [2, 3, 4, 5, 6], [0, 1, 2, 2, 2]),
+        (
+            [0] * 6 + [1] * 3,
+            [0, 0, 0, 1, 2, 3, 4, 4, 4],
+            (6, 0, 1),
+            2,
+            [0, 1, 2, 4, 6, 7, 8],
+            [0, 0, 0, 2, 0, 0, 0],
+        ),
+        ([0] * 6, [0, 1, 1, 1, 2, 2], (2, 0, 1), 1, [0, 4, 5], [2, 0, 0]),
+        ([0] * 6, [0, 0, 0, 1, 1, 2], (3, 0, 2), 0, [0, 1, 2, 3, 4], [0, 0, 0, 2, 2]),
+    ],
+)
+def test_counts_with_groups_place_these_images(labels, groups, counts, seed, kept, split) -> None:
+    out = _counts_exactly(labels, groups, counts, seed)
+    assert out.images[:, 0, 0, 0].tolist() == kept and out.split.tolist() == split
+
+
+def test_counts_that_leave_a_split_empty_warn_with_all_three_sizes() -> None:
+    # a triple and a pair (one class), 4 / 0 / 1: the pair alone in test (3 / 0 / 2) or nothing in test
+    # (5 / 0 / 0), depending on the shuffle; neither can be repaired with whole groups
+    got = set()
+    for seed in range(8):
+        with pytest.warns(UserWarning, match=r"group sizes \[2, 3\]\); got \[(3, 0, 2|5, 0, 0)\]$") as caught:
+            split_by_counts(_data([0] * 5, groups=[0, 0, 0, 1, 1]), (4, 0, 1), seed=seed)
+        got.add(str(caught[0].message).rpartition("got ")[2])
+    assert got == {"[3, 0, 2]", "[5, 0, 0]"}
+
+
+def test_unstratified_counts_with_groups_are_met() -> None:
+    # a triple and a pair, 3 / 0 / 2, cut over the whole dataset: when the pair is cut first (2 / 0 / 3),
+    # the two are swapped; either way the triple is train and the pair test
+    for seed in range(6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = split_by_counts(
+                _data([0, 0, 1, 1, 1], groups=[0, 0, 0, 1, 1]), (3, 0, 2), seed=seed, stratify=False
+            )
+        assert out.split.tolist() == [0, 0, 0, 2, 2], seed
+        assert out.provenance["split"] == f"counts(3, 0, 2) seed={seed} group-aware"
+
+
+def test_apply_split_counts_are_stratified_by_default() -> None:
+    data = _data([0] * 6 + [1] * 3)
+    out = apply_split(data, "fractions", counts=(6, 0, 3), seed=2)
+    assert out.provenance["split"] == "counts(6, 0, 3) seed=2 stratified"
+    assert torch.equal(out.split, split_by_counts(data, (6, 0, 3), seed=2).split)
+
+
+def test_apply_split_names_where_a_run_seed_or_all_folds_are_resolved() -> None:
+    data = _data([0, 1] * 5, subjects=range(10))
+    with pytest.raises(
+        ConfigError,
+        match=r"^split\.seed must be an integer here, got 'run' \(a scenario's seed = \"run\" is resolved by "
+        r"fer_avalanche\.experiment\.specs\.load_dataset_spec\(run_seed=\.\.\.\)\)$",
+    ):
+        apply_split(data, "fractions", seed="run")
+    with pytest.raises(
+        ConfigError,
+        match=r"^split\.folds = 'all' must be resolved to one fold first \(fer_avalanche\.experiment\.specs\."
+        r"load_dataset_spec\(fold=\.\.\.\) does it\)$",
+    ):
+        apply_split(data, "kfold", folds="all")
+
+
+def test_split_warnings_are_attributed_to_the_caller_not_to_the_splits_module() -> None:
+    # stacklevel=2: the warning names the line that asked for the split (a wrapper adding a frame, as
+    # mutation testing's does, moves it one frame, so only "not inside splits.py" is asserted)
+    with pytest.warns(UserWarning, match="are left out") as left_out:
+        split_by_counts(_data([0] * 5), (2, 1, 1))
+    with pytest.warns(UserWarning, match="cannot be met exactly") as inexact:
+        split_by_counts(_data([0] * 4, groups=[0, 0, 1, 1]), (3, 0, 1))
+    with pytest.warns(UserWarning, match="its official split puts 1 groups") as official:
+        apply_split(_data([0] * 4, groups=[0, 0, 1, 1], split=[0, 2, 2, 2]), "official")
+    for caught in (left_out, inexact, official):
+        assert len(caught) == 1
+        assert Path(caught[0].filename).resolve() != Path(splits_module.__file__).resolve()
+
+
+def test_subject_holdout_fills_an_empty_split_from_the_largest() -> None:
+    # 4 subjects at 0.2 / 0.05 / 0.75 round to 1 / 0 / 3: validation takes one from test, not train
+    out = split_by_subject(_data([0] * 4, subjects=range(4)), (0.2, 0.05, 0.75), seed=0)
+    assert _sizes(out) == [1, 1, 2]
+
+
+def test_subject_holdout_records_the_subjects_joined_by_groups() -> None:
+    data = _data([0] * 8, subjects=[0, 1, 2, 3, 4, 5, 6, 6], groups=[0, 0, 1, 2, 3, 4, 5, 6])
+    out = split_by_subject(data, (0.5, 0.25, 0.25), seed=0)
+    assert out.provenance["subjects_joined_by_groups"] == 1
+    assert out.split[0] == out.split[1]
+    alone = split_by_subject(_data([0] * 4, subjects=range(4), groups=range(4)), (0.5, 0.0, 0.5))
+    assert "subjects_joined_by_groups" not in alone.provenance
