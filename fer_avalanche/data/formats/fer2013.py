@@ -336,7 +336,7 @@ def read_fer2013_table(path: str | Path, *, skip_corrupt: bool = False) -> Fer20
     rows = 0
     with ThreadPoolExecutor(1, thread_name_prefix="fer2013-parse") as pool:
         for n, line in enumerate(lines, start=2):
-            if len(line) < 3 and not line.strip():
+            if not line.strip():  # a blank line (spaces, a carriage return): cheap, strip stops at a digit
                 continue
             rows += 1
             parts = line.split(b",")

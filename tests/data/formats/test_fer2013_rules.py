@@ -401,3 +401,29 @@ def test_a_last_row_with_no_pixel_values_is_skipped_and_the_others_kept(tmp_path
     with pytest.warns(UserWarning, match=r"skipped 1 malformed row"):
         table = read_fer2013_table(path, skip_corrupt=True)
     assert len(table.emotion) == 2 and table.pixels[1].min() == 1 and table.rows == 3
+
+
+def test_a_line_of_spaces_is_blank_and_a_short_row_is_malformed(tmp_path: Path) -> None:
+    path = _write(tmp_path / "fer2013.csv", [HEADER, *_rows(1), "    ", "\r", "7", *_rows(1)])
+    with pytest.warns(UserWarning, match=r"skipped 1 malformed rows, e\.g\. .*line 5: 1 fields, expected 3"):
+        table = read_fer2013_table(path, skip_corrupt=True)
+    assert len(table.emotion) == 2 and table.rows == 3 and table.lines.tolist() == [2, 6]
+
+
+def test_a_header_without_pixels_is_quoted_up_to_80_characters(tmp_path: Path) -> None:
+    header = "a," + "b" * 100
+    path = _write(tmp_path / "fer2013.csv", [header, *_rows(1)])
+    quoted = ("a," + "b" * 100)[:80]
+    with pytest.raises(DatasetError, match=rf"not a FER2013 CSV: header '{quoted}' has no 'pixels' column"):
+        read_fer2013_table(path)
+
+
+def test_a_csv_without_emotions_names_the_files_to_give_instead(tmp_path: Path) -> None:
+    path = _write(tmp_path / "test.csv", ["pixels", _pixels(1)])
+    with pytest.raises(
+        DatasetError,
+        match=r"has no 'emotion' column: this looks like Kaggle's unlabeled test\.csv, which cannot be used "
+        r"for training or evaluation; give fer2013\.csv \(or \.csv\.gz, fer2013\.tar\.gz, "
+        r"icml_face_data\.csv, train\.csv\) instead$",
+    ):
+        read_fer2013_table(path)
