@@ -11,6 +11,7 @@ import dataclasses
 import io
 import math
 import time
+import warnings
 
 import pytest
 import torch
@@ -252,6 +253,20 @@ def test_a_strategy_without_state_warns_and_trains_on_without_checkpoints(cache,
     with pytest.warns(UserWarning, match=message):
         record, *_ = _run(cache, cell, "mode='sequential'", checkpoint=tmp_path / "s.pt")
     assert [s.target for s in record.steps] == ["lab-a", "lab-b"] and not (tmp_path / "s.pt").exists()
+    # three targets: one warning, not one per step, and no checkpoint attempted again
+    three = (
+        "targets=["
+        + ", ".join(
+            f"{{name='{d}', format='synthetic', domain='{d}', n=90}}" for d in ("lab-a", "lab-b", "lab-c")
+        )
+        + "]"
+    )
+    cell = Cell("ft-fc", ("lab-a", "lab-b", "lab-c"), 0, None, "sequence")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record, *_ = _run(cache, cell, "mode='sequential'", three, checkpoint=tmp_path / "t.pt")
+    assert [str(w.message).count("no step checkpoints") for w in caught].count(1) == 1
+    assert [s.target for s in record.steps] == ["lab-a", "lab-b", "lab-c"]
 
 
 def test_save_model_is_off_by_default(cache):
