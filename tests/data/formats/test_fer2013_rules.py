@@ -287,6 +287,7 @@ def test_image_folders_split_by_folder_and_file_name(tmp_path: Path) -> None:
         ("sad", 1),
     ]
     prov = data.provenance
+    assert prov["root"] == str(root) and prov["format"] == "fer2013-images"
     assert prov["layout"] == "Kaggle image folders train/<class>/, test/<class>/, val/<class>/"
     assert (
         prov["split_rule"]
@@ -427,3 +428,10 @@ def test_a_csv_without_emotions_names_the_files_to_give_instead(tmp_path: Path) 
         r"icml_face_data\.csv, train\.csv\) instead$",
     ):
         read_fer2013_table(path)
+
+
+def test_the_decode_cache_is_written_under_the_given_folder_and_named_by_the_format(tmp_path: Path) -> None:
+    path = _write(tmp_path / "fer2013.csv", [HEADER, *_rows(3)])
+    first = _load(path, tmp_path)
+    assert [p.name.split("-")[0] for p in (tmp_path / "cache").glob("*.npz")] == ["fer2013"]
+    assert first.provenance["cache"] == "miss" and _load(path, tmp_path).provenance["cache"] == "hit"
