@@ -435,3 +435,10 @@ def test_the_decode_cache_is_written_under_the_given_folder_and_named_by_the_for
     first = _load(path, tmp_path)
     assert [p.name.split("-")[0] for p in (tmp_path / "cache").glob("*.npz")] == ["fer2013"]
     assert first.provenance["cache"] == "miss" and _load(path, tmp_path).provenance["cache"] == "hit"
+
+
+def test_a_path_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "fer2013.csv"
+    folder.mkdir()  # a folder where the file was expected: even root cannot read it as a file
+    with pytest.raises(DatasetError, match=rf"^{folder}: cannot read \(\[Errno 21\] Is a directory"):
+        read_fer2013_table(folder)
