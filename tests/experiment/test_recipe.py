@@ -40,7 +40,7 @@ def test_the_recipe_is_frozen_and_made_once_per_strategy_by_the_context():
     ctx = ExperimentContext(tiny(), "cpu", cache_dir=None)
     recipe = ctx.recipe("ft-fc")
     assert ctx.recipe("ft-fc") is recipe and ctx.recipe() is not recipe
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'strategy'"):
         recipe.strategy = "retrain"
 
 
