@@ -388,22 +388,16 @@ def test_register_strategy_records_what_it_is_given(scratch_registry):
     register_strategy("my-other", description="d", needs_source=True, trains_on_source=False)(
         lambda ctx: None
     )
-    other = get_strategy_spec("my-other")
-    assert (other.trains, other.needs_source, other.trains_on_source, other.needs_validation) == (
-        "target",
-        True,
-        False,
-        False,
+    assert (
+        _flags("my-other") == ("target", True, False, False) and get_strategy_spec("my-other").options == {}
     )
-    assert get_strategy_spec("my-other").options == {}
     register_strategy("my-plain", description="d")(lambda ctx: None)
-    plain = get_strategy_spec("my-plain")
-    assert (plain.trains, plain.needs_source, plain.trains_on_source, plain.needs_validation) == (
-        "target",
-        False,
-        False,
-        False,
-    )
+    assert _flags("my-plain") == ("target", False, False, False)  # the defaults
+
+
+def _flags(name):
+    spec = get_strategy_spec(name)
+    return spec.trains, spec.needs_source, spec.trains_on_source, spec.needs_validation
 
 
 def test_register_strategy_refuses_a_taken_name_and_a_bad_trains(scratch_registry):
